@@ -1,0 +1,371 @@
+//! Configuration from the environment (design.md §4.1): read once per cold start, every problem named.
+
+use std::fmt;
+
+use secrecy::SecretString;
+use url::Url;
+
+/// A missing or malformed configuration variable. The message names the variable, never a secret's value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration {variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Where the service principal's secret comes from.
+pub enum ClientSecretSource {
+    /// `CPP_CLIENT_SECRET`, for local runs.
+    Value(SecretString),
+    /// `CPP_CLIENT_SECRET_ARN`: a Secrets Manager secret, read once per cold start.
+    SecretsManager { arn: String },
+}
+
+impl fmt::Debug for ClientSecretSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Value(_) => f.write_str("Value(REDACTED)"),
+            Self::SecretsManager { arn } => {
+                f.debug_struct("SecretsManager").field("arn", arn).finish()
+            }
+        }
+    }
+}
+
+/// An offer named `publisher/offer` in `CPP_WATCH_OFFERS`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedOffer {
+    pub publisher_id: String,
+    pub offer_id: String,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub api_base_url: Url,
+    pub login_base_url: Url,
+    pub api_version: String,
+    pub tenant_id: String,
+    pub client_id: String,
+    pub client_secret: ClientSecretSource,
+    pub publisher_id: Option<String>,
+    pub max_images_per_plan: usize,
+    pub sas_min_validity_days: u32,
+    pub poll_min_seconds: u64,
+    pub poll_max_seconds: u64,
+    pub max_polls: u32,
+    pub watch_offers: Vec<WatchedOffer>,
+    pub state_machine_arn: Option<String>,
+}
+
+/// CPP accepts at most this many image versions per plan.
+pub const CPP_IMAGE_LIMIT: usize = 8;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(&lookup);
+        let client_secret = match (
+            vars.optional("CPP_CLIENT_SECRET"),
+            vars.optional("CPP_CLIENT_SECRET_ARN"),
+        ) {
+            (Some(secret), None) => ClientSecretSource::Value(SecretString::from(secret)),
+            (None, Some(arn)) => ClientSecretSource::SecretsManager {
+                arn: parse_secret_arn(&arn)?,
+            },
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    "CPP_CLIENT_SECRET",
+                    "set either CPP_CLIENT_SECRET or CPP_CLIENT_SECRET_ARN, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(ConfigError::new(
+                    "CPP_CLIENT_SECRET_ARN",
+                    "missing: set CPP_CLIENT_SECRET_ARN (or CPP_CLIENT_SECRET for local runs)",
+                ));
+            }
+        };
+        let config = Self {
+            api_base_url: vars.url("CPP_API_BASE_URL", "https://cloudpartner.azure.com")?,
+            login_base_url: vars.url("CPP_LOGIN_BASE_URL", "https://login.microsoftonline.com")?,
+            api_version: vars
+                .optional("CPP_API_VERSION")
+                .unwrap_or_else(|| "2017-10-31".into()),
+            tenant_id: vars.required("CPP_TENANT_ID")?,
+            client_id: vars.required("CPP_CLIENT_ID")?,
+            client_secret,
+            publisher_id: vars.optional("CPP_PUBLISHER_ID"),
+            max_images_per_plan: vars.number(
+                "CPP_MAX_IMAGES_PER_PLAN",
+                8,
+                1,
+                CPP_IMAGE_LIMIT as u64,
+            )? as usize,
+            sas_min_validity_days: vars.number("CPP_SAS_MIN_VALIDITY_DAYS", 21, 0, 3650)? as u32,
+            poll_min_seconds: vars.number("CPP_POLL_MIN_SECONDS", 300, 1, 31_536_000)?,
+            poll_max_seconds: vars.number("CPP_POLL_MAX_SECONDS", 21_600, 1, 31_536_000)?,
+            max_polls: vars.number("CPP_MAX_POLLS", 200, 1, 24_000)? as u32,
+            watch_offers: parse_watch_offers(vars.optional("CPP_WATCH_OFFERS").as_deref())?,
+            state_machine_arn: vars.optional("STATE_MACHINE_ARN"),
+        };
+        if config.poll_min_seconds > config.poll_max_seconds {
+            return Err(ConfigError::new(
+                "CPP_POLL_MIN_SECONDS",
+                format!(
+                    "{} is above CPP_POLL_MAX_SECONDS ({})",
+                    config.poll_min_seconds, config.poll_max_seconds
+                ),
+            ));
+        }
+        Ok(config)
+    }
+
+    /// The state machine that build-finished starts; only that function needs it.
+    pub fn require_state_machine_arn(&self) -> Result<&str, ConfigError> {
+        self.state_machine_arn
+            .as_deref()
+            .ok_or_else(|| ConfigError::new("STATE_MACHINE_ARN", "missing"))
+    }
+}
+
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    /// A set but blank variable counts as unset, as in most deployment tools.
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name)
+            .ok_or_else(|| ConfigError::new(name, "missing"))
+    }
+
+    fn url(&self, name: &'static str, default: &str) -> Result<Url, ConfigError> {
+        let raw = self.optional(name).unwrap_or_else(|| default.to_owned());
+        let url = Url::parse(&raw)
+            .map_err(|e| ConfigError::new(name, format!("not a URL ({e}): {raw:?}")))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        // Tokens and secrets travel to these hosts: plain http only to this machine.
+        if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+            return Err(ConfigError::new(
+                name,
+                format!("must be https (http only for localhost): {raw:?}"),
+            ));
+        }
+        if url.query().is_some() || url.cannot_be_a_base() {
+            return Err(ConfigError::new(
+                name,
+                format!("must be a plain base URL: {raw:?}"),
+            ));
+        }
+        Ok(url)
+    }
+
+    fn number(
+        &self,
+        name: &'static str,
+        default: u64,
+        min: u64,
+        max: u64,
+    ) -> Result<u64, ConfigError> {
+        let Some(raw) = self.optional(name) else {
+            return Ok(default);
+        };
+        let value: u64 = raw
+            .parse()
+            .map_err(|_| ConfigError::new(name, format!("expected a whole number, got {raw:?}")))?;
+        if !(min..=max).contains(&value) {
+            return Err(ConfigError::new(
+                name,
+                format!("{value} is outside the allowed range {min}..={max}"),
+            ));
+        }
+        Ok(value)
+    }
+}
+
+fn parse_secret_arn(arn: &str) -> Result<String, ConfigError> {
+    if arn.starts_with("arn:") && arn.contains(":secretsmanager:") {
+        Ok(arn.to_owned())
+    } else {
+        Err(ConfigError::new(
+            "CPP_CLIENT_SECRET_ARN",
+            format!("expected a Secrets Manager ARN (arn:...:secretsmanager:...), got {arn:?}"),
+        ))
+    }
+}
+
+fn parse_watch_offers(raw: Option<&str>) -> Result<Vec<WatchedOffer>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| match entry.split_once('/') {
+            Some((publisher, offer))
+                if !publisher.is_empty() && !offer.is_empty() && !offer.contains('/') =>
+            {
+                Ok(WatchedOffer {
+                    publisher_id: publisher.to_owned(),
+                    offer_id: offer.to_owned(),
+                })
+            }
+            _ => Err(ConfigError::new(
+                "CPP_WATCH_OFFERS",
+                format!("expected publisher/offer, got {entry:?}"),
+            )),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut vars: HashMap<String, String> = [
+            ("CPP_TENANT_ID", "tenant"),
+            ("CPP_CLIENT_ID", "client"),
+            ("CPP_CLIENT_SECRET", "s3cret-value"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        for (k, v) in pairs {
+            if v.is_empty() {
+                vars.remove(*k);
+            } else {
+                vars.insert(k.to_string(), v.to_string());
+            }
+        }
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.api_base_url.as_str(), "https://cloudpartner.azure.com/");
+        assert_eq!(
+            c.login_base_url.as_str(),
+            "https://login.microsoftonline.com/"
+        );
+        assert_eq!(c.api_version, "2017-10-31");
+        assert_eq!(c.max_images_per_plan, 8);
+        assert_eq!(c.sas_min_validity_days, 21);
+        assert_eq!(
+            (c.poll_min_seconds, c.poll_max_seconds, c.max_polls),
+            (300, 21_600, 200)
+        );
+        assert!(c.watch_offers.is_empty() && c.publisher_id.is_none());
+        match c.client_secret {
+            ClientSecretSource::Value(s) => assert_eq!(s.expose_secret(), "s3cret-value"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_required_variables_are_named() {
+        assert_eq!(
+            config(&[("CPP_TENANT_ID", "")]).unwrap_err().variable,
+            "CPP_TENANT_ID"
+        );
+        assert_eq!(
+            config(&[("CPP_CLIENT_ID", "")]).unwrap_err().variable,
+            "CPP_CLIENT_ID"
+        );
+        let err = config(&[("CPP_CLIENT_SECRET", "")]).unwrap_err();
+        assert_eq!(err.variable, "CPP_CLIENT_SECRET_ARN");
+        assert!(err.to_string().contains("CPP_CLIENT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn malformed_variables_are_named_with_the_problem() {
+        let cases = [
+            ("CPP_MAX_POLLS", "many", "whole number"),
+            ("CPP_MAX_IMAGES_PER_PLAN", "9", "outside"),
+            ("CPP_API_BASE_URL", "not a url", "not a URL"),
+            ("CPP_API_BASE_URL", "http://cloudpartner.azure.com", "https"),
+            ("CPP_LOGIN_BASE_URL", "https://login?x=1", "plain base URL"),
+            ("CPP_WATCH_OFFERS", "contoso/a,broken", "publisher/offer"),
+            ("CPP_CLIENT_SECRET_ARN", "my-secret", "Secrets Manager ARN"),
+        ];
+        for (name, value, problem) in cases {
+            let mut pairs = vec![(name, value)];
+            if name == "CPP_CLIENT_SECRET_ARN" {
+                pairs.push(("CPP_CLIENT_SECRET", ""));
+            }
+            let err = config(&pairs).unwrap_err();
+            assert_eq!(err.variable, name, "{err}");
+            assert!(err.to_string().contains(problem), "{name}: {err}");
+        }
+        let err = config(&[
+            ("CPP_POLL_MIN_SECONDS", "600"),
+            ("CPP_POLL_MAX_SECONDS", "300"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.variable, "CPP_POLL_MIN_SECONDS");
+    }
+
+    #[test]
+    fn secret_sources_are_exclusive_and_never_shown() {
+        let both = config(&[(
+            "CPP_CLIENT_SECRET_ARN",
+            "arn:aws:secretsmanager:eu-west-1:1:secret:x",
+        )]);
+        assert!(both.unwrap_err().to_string().contains("not both"));
+        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cpp-AbCdEf";
+        let c = config(&[("CPP_CLIENT_SECRET", ""), ("CPP_CLIENT_SECRET_ARN", arn)]).unwrap();
+        assert!(
+            matches!(&c.client_secret, ClientSecretSource::SecretsManager { arn: a } if a == arn)
+        );
+        let shown = format!("{:?}", config(&[]).unwrap());
+        assert!(!shown.contains("s3cret-value"), "{shown}");
+    }
+
+    #[test]
+    fn loopback_http_and_watch_list_are_accepted() {
+        let c = config(&[
+            ("CPP_API_BASE_URL", "http://127.0.0.1:8080"),
+            ("CPP_WATCH_OFFERS", " contoso/a , contoso/b ,"),
+            (
+                "STATE_MACHINE_ARN",
+                "arn:aws:states:eu-west-1:1:stateMachine:publish",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.api_base_url.port(), Some(8080));
+        assert_eq!(c.watch_offers.len(), 2);
+        assert_eq!(c.watch_offers[1].offer_id, "b");
+        assert!(c.require_state_machine_arn().is_ok());
+        assert_eq!(
+            config(&[])
+                .unwrap()
+                .require_state_machine_arn()
+                .unwrap_err()
+                .variable,
+            "STATE_MACHINE_ARN"
+        );
+    }
+}
