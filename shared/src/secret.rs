@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
-use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use secrecy::SecretString;
 
 use crate::config::{ClientSecretSource, ConfigError};
@@ -43,7 +43,7 @@ pub async fn fetch_secret(
         .map_err(|e| {
             ConfigError::new(
                 "CPP_CLIENT_SECRET_ARN",
-                format!("reading secret {arn} failed: {}", DisplayErrorContext(&e)),
+                format!("reading secret {arn} failed: {}", describe_sdk_error(&e)),
             )
         })?;
     let raw = output.secret_string().ok_or_else(|| {
@@ -72,4 +72,20 @@ pub async fn fetch_secret(
         ));
     }
     Ok(SecretString::from(secret))
+}
+
+/// Code and message only: the SDK's full error text includes the raw response, which may hold the secret.
+fn describe_sdk_error<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> String {
+    let what = match error {
+        SdkError::ServiceError(_) => "the service refused",
+        SdkError::TimeoutError(_) => "timed out",
+        SdkError::DispatchFailure(_) => "could not reach Secrets Manager",
+        SdkError::ResponseError(_) => "unreadable response",
+        _ => "request not sent",
+    };
+    match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{what}: {code}: {message}"),
+        (Some(code), None) => format!("{what}: {code}"),
+        _ => what.to_owned(),
+    }
 }
