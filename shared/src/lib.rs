@@ -6,4 +6,6 @@ pub mod config;
 pub mod cpp;
 pub mod redact;
 pub mod retry;
+pub mod sas;
 pub mod secret;
+pub mod workflow;

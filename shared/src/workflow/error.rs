@@ -1,0 +1,173 @@
+//! The error names a function returns as its `errorType` (design.md §4.4); the state machine routes on them.
+
+use std::fmt;
+
+use crate::config::ConfigError;
+use crate::cpp::{CppError, ErrorKind};
+
+/// Every error name the functions return. The ASL must name only these (and `States.*` / `Lambda.*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ErrorName {
+    InvalidInput,
+    ConfigError,
+    OfferNotFound,
+    PlanNotFound,
+    VersionConflict,
+    VersionNotHigher,
+    OfferBusy,
+    CppThrottled,
+    CppTransient,
+    CppConflict,
+    CppUnauthorized,
+    CppRejected,
+    OperationFailed,
+    PollLimitExceeded,
+}
+
+impl ErrorName {
+    pub const ALL: [ErrorName; 14] = [
+        Self::InvalidInput,
+        Self::ConfigError,
+        Self::OfferNotFound,
+        Self::PlanNotFound,
+        Self::VersionConflict,
+        Self::VersionNotHigher,
+        Self::OfferBusy,
+        Self::CppThrottled,
+        Self::CppTransient,
+        Self::CppConflict,
+        Self::CppUnauthorized,
+        Self::CppRejected,
+        Self::OperationFailed,
+        Self::PollLimitExceeded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "InvalidInput",
+            Self::ConfigError => "ConfigError",
+            Self::OfferNotFound => "OfferNotFound",
+            Self::PlanNotFound => "PlanNotFound",
+            Self::VersionConflict => "VersionConflict",
+            Self::VersionNotHigher => "VersionNotHigher",
+            Self::OfferBusy => "OfferBusy",
+            Self::CppThrottled => "CppThrottled",
+            Self::CppTransient => "CppTransient",
+            Self::CppConflict => "CppConflict",
+            Self::CppUnauthorized => "CppUnauthorized",
+            Self::CppRejected => "CppRejected",
+            Self::OperationFailed => "OperationFailed",
+            Self::PollLimitExceeded => "PollLimitExceeded",
+        }
+    }
+}
+
+impl fmt::Display for ErrorName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure a person can act on: its name for the state machine, its message for the person.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct WorkflowError {
+    pub name: ErrorName,
+    pub message: String,
+}
+
+impl WorkflowError {
+    pub fn new(name: ErrorName, message: impl Into<String>) -> Self {
+        Self {
+            name,
+            message: crate::redact::redact_sas(&message.into()).into_owned(),
+        }
+    }
+
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Self::new(ErrorName::InvalidInput, message)
+    }
+
+    /// Names a CPP failure by its kind, prefixed with what was being done (`context`).
+    pub fn from_cpp(context: &str, error: &CppError) -> Self {
+        let name = match error.kind {
+            ErrorKind::Transient | ErrorKind::Decode => ErrorName::CppTransient,
+            ErrorKind::Throttled => ErrorName::CppThrottled,
+            ErrorKind::Unauthorized => ErrorName::CppUnauthorized,
+            ErrorKind::Conflict | ErrorKind::PreconditionFailed => ErrorName::CppConflict,
+            ErrorKind::Rejected | ErrorKind::NotFound => ErrorName::CppRejected,
+            ErrorKind::Config => ErrorName::ConfigError,
+        };
+        Self::new(name, format!("{context}: {error}"))
+    }
+}
+
+impl From<ConfigError> for WorkflowError {
+    fn from(error: ConfigError) -> Self {
+        Self::new(ErrorName::ConfigError, error.to_string())
+    }
+}
+
+impl From<WorkflowError> for lambda_runtime::Diagnostic {
+    fn from(error: WorkflowError) -> Self {
+        Self {
+            error_type: error.name.as_str().to_owned(),
+            error_message: error.message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_designed_strings_and_unique() {
+        let names: std::collections::HashSet<&str> =
+            ErrorName::ALL.iter().map(|n| n.as_str()).collect();
+        assert_eq!(names.len(), ErrorName::ALL.len());
+        for name in ErrorName::ALL {
+            assert_eq!(serde_json::to_value(name).unwrap(), name.as_str());
+        }
+    }
+
+    #[test]
+    fn cpp_kinds_map_to_their_names() {
+        let cases = [
+            (503, ErrorName::CppTransient),
+            (429, ErrorName::CppThrottled),
+            (401, ErrorName::CppUnauthorized),
+            (403, ErrorName::CppUnauthorized),
+            (409, ErrorName::CppConflict),
+            (412, ErrorName::CppConflict),
+            (400, ErrorName::CppRejected),
+            (422, ErrorName::CppRejected),
+        ];
+        for (status, name) in cases {
+            let error = CppError::from_response(
+                "POST /x",
+                status,
+                br#"{"error":{"code":"C","message":"m"}}"#,
+            );
+            let workflow = WorkflowError::from_cpp("publishing contoso/offer", &error);
+            assert_eq!(workflow.name, name, "{status}");
+            assert_eq!(
+                workflow.message,
+                format!("publishing contoso/offer: CPP POST /x returned {status} C: m")
+            );
+        }
+    }
+
+    #[test]
+    fn the_diagnostic_carries_the_name_as_error_type() {
+        let diagnostic: lambda_runtime::Diagnostic =
+            WorkflowError::new(ErrorName::OfferBusy, "busy").into();
+        assert_eq!(
+            (
+                diagnostic.error_type.as_str(),
+                diagnostic.error_message.as_str()
+            ),
+            ("OfferBusy", "busy")
+        );
+    }
+}

@@ -1,0 +1,404 @@
+//! The publish request: the build manifest (design.md §4.2), validated field by field.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::{Duration, OffsetDateTime};
+
+use crate::cpp::ImageVersion;
+use crate::redact::redact_sas;
+use crate::sas::SasUrl;
+use crate::workflow::error::WorkflowError;
+
+/// A manifest larger than this is refused before it is parsed.
+pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
+const MAX_ID_LEN: usize = 50;
+/// CPP allows at most 15 data disks per image.
+const MAX_DATA_DISKS: usize = 15;
+const KNOWN_FIELDS: [&str; 8] = [
+    "publisherId",
+    "offerId",
+    "planId",
+    "version",
+    "osVhdUrl",
+    "lunVhdDetails",
+    "notificationEmails",
+    "goLive",
+];
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GoLiveMode {
+    /// Stop at preview; a person starts the go-live.
+    #[default]
+    Manual,
+    /// Go live as soon as the preview is ready.
+    Auto,
+}
+
+/// What to publish where. The SAS URL is kept whole (CPP needs it) but never shown whole.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishRequest {
+    #[serde(default)]
+    pub publisher_id: String,
+    pub offer_id: String,
+    pub plan_id: String,
+    pub version: String,
+    pub os_vhd_url: String,
+    #[serde(default)]
+    pub lun_vhd_details: Vec<Value>,
+    #[serde(default)]
+    pub notification_emails: String,
+    #[serde(default)]
+    pub go_live: GoLiveMode,
+}
+
+impl fmt::Debug for PublishRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublishRequest")
+            .field("publisher_id", &self.publisher_id)
+            .field("offer_id", &self.offer_id)
+            .field("plan_id", &self.plan_id)
+            .field("version", &self.version)
+            .field("os_vhd_url", &redact_sas(&self.os_vhd_url))
+            .field("data_disks", &self.lun_vhd_details.len())
+            .field("go_live", &self.go_live)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the manifest rules depend on besides the manifest.
+#[derive(Clone, Debug)]
+pub struct ManifestRules<'a> {
+    /// `CPP_PUBLISHER_ID`, used when the manifest names no publisher.
+    pub default_publisher: Option<&'a str>,
+    pub sas_min_validity_days: u32,
+    pub now: OffsetDateTime,
+}
+
+impl PublishRequest {
+    /// Parses and validates an uploaded manifest. Every error is `InvalidInput` and names the field.
+    pub fn from_manifest(bytes: &[u8], rules: &ManifestRules<'_>) -> Result<Self, WorkflowError> {
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return Err(WorkflowError::invalid_input(format!(
+                "manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}",
+                bytes.len()
+            )));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            WorkflowError::invalid_input(format!(
+                "manifest is not UTF-8 text (invalid byte at {})",
+                e.valid_up_to()
+            ))
+        })?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| WorkflowError::invalid_input(format!("manifest is not JSON: {e}")))?;
+        Self::from_manifest_value(value, rules)
+    }
+
+    /// Validates a manifest already parsed as JSON (a direct invocation payload).
+    pub fn from_manifest_value(
+        value: Value,
+        rules: &ManifestRules<'_>,
+    ) -> Result<Self, WorkflowError> {
+        let Value::Object(fields) = &value else {
+            return Err(WorkflowError::invalid_input(
+                "manifest must be a JSON object",
+            ));
+        };
+        if let Some(unknown) = fields.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
+            return Err(WorkflowError::invalid_input(format!(
+                "manifest field {unknown:?} is not known (known fields: {})",
+                KNOWN_FIELDS.join(", ")
+            )));
+        }
+        let mut request: Self = decode("manifest", value)?;
+        if request.publisher_id.trim().is_empty() {
+            request.publisher_id = rules.default_publisher.unwrap_or_default().to_owned();
+        }
+        request.validate()?;
+        let url = SasUrl::parse(&request.os_vhd_url).map_err(|e| field_error("osVhdUrl", &e))?;
+        url.check_usable(
+            rules.now,
+            Duration::days(i64::from(rules.sas_min_validity_days)),
+        )
+        .map_err(|e| field_error("osVhdUrl", &e))?;
+        Ok(request)
+    }
+
+    /// Rules that hold for the whole run (the SAS expiry is checked only on arrival: days pass while it runs).
+    pub fn validate(&self) -> Result<(), WorkflowError> {
+        check_id("publisherId", &self.publisher_id)?;
+        check_id("offerId", &self.offer_id)?;
+        check_id("planId", &self.plan_id)?;
+        let plan_chars = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        if !self.plan_id.chars().all(plan_chars) || self.plan_id.ends_with('-') {
+            return Err(field_error(
+                "planId",
+                &format!(
+                    "{:?} must be lowercase letters, digits and '-', not ending in '-'",
+                    self.plan_id
+                ),
+            ));
+        }
+        self.image_version()?;
+        if self.os_vhd_url.trim().is_empty() {
+            return Err(field_error("osVhdUrl", "is empty"));
+        }
+        if self.lun_vhd_details.len() > MAX_DATA_DISKS {
+            return Err(field_error(
+                "lunVhdDetails",
+                &format!(
+                    "has {} data disks; CPP allows at most {MAX_DATA_DISKS}",
+                    self.lun_vhd_details.len()
+                ),
+            ));
+        }
+        if let Some(bad) = self.lun_vhd_details.iter().position(|d| !d.is_object()) {
+            return Err(field_error(
+                &format!("lunVhdDetails[{bad}]"),
+                "must be an object",
+            ));
+        }
+        for address in self
+            .notification_emails
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
+            let plausible = address
+                .split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+                && !address.contains(char::is_whitespace);
+            if !plausible {
+                return Err(field_error(
+                    "notificationEmails",
+                    &format!("{address:?} is not an e-mail address"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn image_version(&self) -> Result<ImageVersion, WorkflowError> {
+        self.version
+            .parse()
+            .map_err(|e: crate::cpp::offer::VersionError| field_error("version", &e.to_string()))
+    }
+
+    /// `publisher/offer/plan@version`, for messages and logs.
+    pub fn target(&self) -> String {
+        format!(
+            "{}/{}/{}@{}",
+            self.publisher_id, self.offer_id, self.plan_id, self.version
+        )
+    }
+}
+
+fn check_id(field: &str, value: &str) -> Result<(), WorkflowError> {
+    if value.trim().is_empty() {
+        return Err(field_error(field, "is missing or empty"));
+    }
+    if value.chars().count() > MAX_ID_LEN {
+        return Err(field_error(
+            field,
+            &format!("is longer than {MAX_ID_LEN} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || c == '/')
+    {
+        return Err(field_error(
+            field,
+            &format!("{value:?} contains whitespace, '/' or control characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn field_error(field: &str, problem: &str) -> WorkflowError {
+    WorkflowError::invalid_input(format!("{field} {problem}"))
+}
+
+/// Deserializes `value`, naming the JSON path of the first field that does not fit.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: Value,
+) -> Result<T, WorkflowError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." {
+            String::new()
+        } else {
+            format!(" field {path}")
+        };
+        WorkflowError::invalid_input(format!("{what}{at}: {}", e.inner()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use time::macros::datetime;
+
+    use super::*;
+
+    const URL: &str = "https://acct.blob.core.windows.net/vhds/os-1.4.0.vhd?sv=2021-08-06&sr=b&sp=rl&se=2027-01-31T00:00:00Z&sig=abc";
+
+    fn rules() -> ManifestRules<'static> {
+        ManifestRules {
+            default_publisher: Some("contoso"),
+            sas_min_validity_days: 21,
+            now: datetime!(2026-11-21 00:00 UTC),
+        }
+    }
+
+    fn manifest() -> Value {
+        json!({"publisherId": "contoso", "offerId": "contoso-linux", "planId": "gen2", "version": "1.4.0",
+               "osVhdUrl": URL, "lunVhdDetails": [], "notificationEmails": "release@contoso.com", "goLive": "manual"})
+    }
+
+    fn error_for(change: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
+        let mut value = manifest();
+        change(value.as_object_mut().unwrap());
+        let err =
+            PublishRequest::from_manifest(value.to_string().as_bytes(), &rules()).unwrap_err();
+        assert_eq!(err.name, crate::workflow::ErrorName::InvalidInput);
+        err.message
+    }
+
+    #[test]
+    fn the_designed_manifest_is_accepted() {
+        let request =
+            PublishRequest::from_manifest(manifest().to_string().as_bytes(), &rules()).unwrap();
+        assert_eq!(request.target(), "contoso/contoso-linux/gen2@1.4.0");
+        assert_eq!(request.go_live, GoLiveMode::Manual);
+        let minimal = json!({"offerId": "o", "planId": "p", "version": "0.0.1", "osVhdUrl": URL});
+        let request = PublishRequest::from_manifest_value(minimal, &rules()).unwrap();
+        assert_eq!(
+            request.publisher_id, "contoso",
+            "CPP_PUBLISHER_ID fills a missing publisher"
+        );
+        assert_eq!(
+            (request.go_live, request.notification_emails.as_str()),
+            (GoLiveMode::Manual, "")
+        );
+    }
+
+    #[test]
+    fn each_broken_rule_names_its_field() {
+        let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Map<String, Value>)>, &str)> = vec![
+            (
+                Box::new(|m| {
+                    m.remove("offerId");
+                }),
+                "missing field `offerId`",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("offerId".into(), json!(""));
+                }),
+                "offerId is missing or empty",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("offerId".into(), json!("x".repeat(51)));
+                }),
+                "offerId is longer than 50",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("offerId".into(), json!(7));
+                }),
+                "field offerId: invalid type",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("planId".into(), json!("Gen2"));
+                }),
+                "planId \"Gen2\" must be lowercase",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("planId".into(), json!("gen2-"));
+                }),
+                "not ending in '-'",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("version".into(), json!("1.0"));
+                }),
+                "version \"1.0\" is not a version",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("version".into(), json!("01.0.0"));
+                }),
+                "leading zeros",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("osVhdUrl".into(), json!(URL.replace("https", "http")));
+                }),
+                "osVhdUrl must be https",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("lunVhdDetails".into(), json!([1]));
+                }),
+                "lunVhdDetails[0] must be an object",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("goLive".into(), json!("later"));
+                }),
+                "field goLive: unknown variant `later`",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("notificationEmails".into(), json!("a@b.com, nope"));
+                }),
+                "\"nope\" is not an e-mail",
+            ),
+            (
+                Box::new(|m| {
+                    m.insert("extra".into(), json!(1));
+                }),
+                "field \"extra\" is not known",
+            ),
+        ];
+        for (change, expected) in cases {
+            let message = error_for(change);
+            assert!(
+                message.contains(expected),
+                "expected {expected:?} in {message:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn size_encoding_and_shape_are_checked_first() {
+        let big = format!("{{\"offerId\": \"{}\"}}", "x".repeat(MAX_MANIFEST_BYTES));
+        let err = PublishRequest::from_manifest(big.as_bytes(), &rules()).unwrap_err();
+        assert!(err.message.contains("the limit is 65536"), "{err}");
+        let err = PublishRequest::from_manifest(b"{\"offerId\": \"\xff\"}", &rules()).unwrap_err();
+        assert!(err.message.contains("not UTF-8"), "{err}");
+        let err = PublishRequest::from_manifest(b"[1]", &rules()).unwrap_err();
+        assert!(err.message.contains("must be a JSON object"), "{err}");
+        let err = PublishRequest::from_manifest(b"{", &rules()).unwrap_err();
+        assert!(err.message.contains("not JSON"), "{err}");
+    }
+
+    #[test]
+    fn debug_hides_the_signature() {
+        let request = PublishRequest::from_manifest_value(manifest(), &rules()).unwrap();
+        let shown = format!("{request:?}");
+        assert!(
+            !shown.contains("sig=abc") && shown.contains("contoso-linux"),
+            "{shown}"
+        );
+    }
+}
