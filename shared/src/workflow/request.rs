@@ -261,11 +261,16 @@ mod tests {
                "osVhdUrl": URL, "lunVhdDetails": [], "notificationEmails": "release@contoso.com", "goLive": "manual"})
     }
 
-    fn error_for(change: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
-        let mut value = manifest();
-        change(value.as_object_mut().unwrap());
+    /// The error for the designed manifest with `field` set to `value` (removed when `None`).
+    fn error_for(field: &str, value: Option<Value>) -> String {
+        let mut manifest = manifest();
+        let fields = manifest.as_object_mut().unwrap();
+        match value {
+            Some(value) => fields.insert(field.to_owned(), value),
+            None => fields.remove(field),
+        };
         let err =
-            PublishRequest::from_manifest(value.to_string().as_bytes(), &rules()).unwrap_err();
+            PublishRequest::from_manifest(manifest.to_string().as_bytes(), &rules()).unwrap_err();
         assert_eq!(err.name, crate::workflow::ErrorName::InvalidInput);
         err.message
     }
@@ -290,88 +295,51 @@ mod tests {
 
     #[test]
     fn each_broken_rule_names_its_field() {
-        let cases: Vec<(Box<dyn FnOnce(&mut serde_json::Map<String, Value>)>, &str)> = vec![
+        let cases = [
+            ("offerId", None, "missing field `offerId`"),
+            ("offerId", Some(json!("")), "offerId is missing or empty"),
             (
-                Box::new(|m| {
-                    m.remove("offerId");
-                }),
-                "missing field `offerId`",
-            ),
-            (
-                Box::new(|m| {
-                    m.insert("offerId".into(), json!(""));
-                }),
-                "offerId is missing or empty",
-            ),
-            (
-                Box::new(|m| {
-                    m.insert("offerId".into(), json!("x".repeat(51)));
-                }),
+                "offerId",
+                Some(json!("x".repeat(51))),
                 "offerId is longer than 50",
             ),
+            ("offerId", Some(json!(7)), "field offerId: invalid type"),
             (
-                Box::new(|m| {
-                    m.insert("offerId".into(), json!(7));
-                }),
-                "field offerId: invalid type",
-            ),
-            (
-                Box::new(|m| {
-                    m.insert("planId".into(), json!("Gen2"));
-                }),
+                "planId",
+                Some(json!("Gen2")),
                 "planId \"Gen2\" must be lowercase",
             ),
+            ("planId", Some(json!("gen2-")), "not ending in '-'"),
             (
-                Box::new(|m| {
-                    m.insert("planId".into(), json!("gen2-"));
-                }),
-                "not ending in '-'",
-            ),
-            (
-                Box::new(|m| {
-                    m.insert("version".into(), json!("1.0"));
-                }),
+                "version",
+                Some(json!("1.0")),
                 "version \"1.0\" is not a version",
             ),
+            ("version", Some(json!("01.0.0")), "leading zeros"),
             (
-                Box::new(|m| {
-                    m.insert("version".into(), json!("01.0.0"));
-                }),
-                "leading zeros",
-            ),
-            (
-                Box::new(|m| {
-                    m.insert("osVhdUrl".into(), json!(URL.replace("https", "http")));
-                }),
+                "osVhdUrl",
+                Some(json!(URL.replace("https", "http"))),
                 "osVhdUrl must be https",
             ),
             (
-                Box::new(|m| {
-                    m.insert("lunVhdDetails".into(), json!([1]));
-                }),
+                "lunVhdDetails",
+                Some(json!([1])),
                 "lunVhdDetails[0] must be an object",
             ),
             (
-                Box::new(|m| {
-                    m.insert("goLive".into(), json!("later"));
-                }),
+                "goLive",
+                Some(json!("later")),
                 "field goLive: unknown variant `later`",
             ),
             (
-                Box::new(|m| {
-                    m.insert("notificationEmails".into(), json!("a@b.com, nope"));
-                }),
+                "notificationEmails",
+                Some(json!("a@b.com, nope")),
                 "\"nope\" is not an e-mail",
             ),
-            (
-                Box::new(|m| {
-                    m.insert("extra".into(), json!(1));
-                }),
-                "field \"extra\" is not known",
-            ),
+            ("extra", Some(json!(1)), "field \"extra\" is not known"),
         ];
-        for (change, expected) in cases {
-            let message = error_for(change);
+        for (field, value, expected) in cases {
+            let message = error_for(field, value);
             assert!(
                 message.contains(expected),
                 "expected {expected:?} in {message:?}"
