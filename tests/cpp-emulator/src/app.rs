@@ -1,0 +1,111 @@
+//! State shared by the HTTP handlers, the control API and the in-process handle.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::auth::Tokens;
+use crate::clock::VirtualClock;
+use crate::config::EmulatorConfig;
+use crate::error::ApiError;
+use crate::faults::FaultSet;
+use crate::observe::{LoggedRequest, RequestLog};
+use crate::offers::Store;
+use crate::operations::{FailMark, step_index};
+
+#[derive(Debug)]
+pub(crate) struct App {
+    pub config: EmulatorConfig,
+    /// `http://127.0.0.1:PORT`, used for absolute `Operation-Location` headers.
+    pub base_url: String,
+    pub clock: VirtualClock,
+    store: Mutex<Store>,
+    tokens: Mutex<Tokens>,
+    faults: Mutex<FaultSet>,
+    log: Mutex<RequestLog>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl App {
+    pub(crate) fn new(config: EmulatorConfig, base_url: String) -> Self {
+        let clock = VirtualClock::new(0.0);
+        let mut store = Store::default();
+        if config.seed_default_offer
+            && let Err(error) = store.seed(crate::default_offer(), clock.now())
+        {
+            tracing::error!(%error, "could not seed the default offer");
+        }
+        Self {
+            config,
+            base_url,
+            clock,
+            store: Mutex::new(store),
+            tokens: Mutex::new(Tokens::default()),
+            faults: Mutex::new(FaultSet::default()),
+            log: Mutex::new(RequestLog::default()),
+        }
+    }
+
+    /// The store with every time-driven effect applied up to the virtual now.
+    pub(crate) fn settled(&self) -> (MutexGuard<'_, Store>, OffsetDateTime) {
+        let now = self.clock.now();
+        let mut store = lock(&self.store);
+        store.settle(now, &self.config);
+        (store, now)
+    }
+
+    pub(crate) fn tokens(&self) -> MutexGuard<'_, Tokens> {
+        lock(&self.tokens)
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, FaultSet> {
+        lock(&self.faults)
+    }
+
+    pub(crate) fn log(&self) -> MutexGuard<'_, RequestLog> {
+        lock(&self.log)
+    }
+
+    pub(crate) fn requests(&self) -> Vec<LoggedRequest> {
+        self.log().entries()
+    }
+
+    pub(crate) fn seed(&self, doc: Value) -> Result<(), String> {
+        let (mut store, now) = self.settled();
+        store.seed(doc, now)
+    }
+
+    pub(crate) fn draft(&self, publisher: &str, offer: &str) -> Option<Value> {
+        self.slot(publisher, offer, "draft")
+    }
+
+    pub(crate) fn slot(&self, publisher: &str, offer: &str, slot: &str) -> Option<Value> {
+        let (store, now) = self.settled();
+        let offer = store.offer(publisher, offer).ok()?;
+        offer.render_slot(slot, now, &self.config).ok().flatten()
+    }
+
+    pub(crate) fn fail_at_step(
+        &self,
+        publisher: &str,
+        offer: &str,
+        step_id: &str,
+        message_html: &str,
+    ) -> Result<(), ApiError> {
+        let step = step_index(step_id)
+            .ok_or_else(|| ApiError::bad_request(format!("Unknown step id '{step_id}'.")))?;
+        let (mut store, now) = self.settled();
+        let offer = store.offer_mut(publisher, offer)?;
+        let mark = FailMark {
+            step,
+            message_html: message_html.to_owned(),
+            marked_at: now,
+        };
+        offer.mark_failure(mark, now, &self.config);
+        Ok(())
+    }
+}
