@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod config;
 pub mod cpp;
+pub mod deps;
 pub mod redact;
 pub mod retry;
 pub mod sas;

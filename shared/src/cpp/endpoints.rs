@@ -38,6 +38,21 @@ pub struct OperationRef {
 }
 
 impl OperationRef {
+    /// Where to poll an operation known from the submissions list.
+    pub fn for_submission(publisher: &str, offer: &str, operation_id: &str) -> Self {
+        let segment =
+            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        Self {
+            location: format!(
+                "/api/publishers/{}/offers/{}/operations/{}",
+                segment(publisher),
+                segment(offer),
+                segment(operation_id)
+            ),
+            id: Some(operation_id.to_owned()),
+        }
+    }
+
     pub fn from_location(location: &str) -> Self {
         let path = location.split(['?', '#']).next().unwrap_or_default();
         let mut segments = path.trim_end_matches('/').rsplit('/');
