@@ -108,6 +108,8 @@ impl WorkflowState {
 
     /// Reads the state a function was invoked with; a field of the wrong type is named.
     pub fn from_value(value: Value) -> Result<Self, WorkflowError> {
+        // Flattened fields lose their path in errors, so the request part is read on its own first.
+        decode::<PublishRequest>("workflow state", value.clone())?;
         let state: Self = decode("workflow state", value)?;
         state.request.validate()?;
         Ok(state)
