@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::cpp::{Operation, OperationStatus, StepStatus};
+use crate::cpp::{Operation, OperationStatus, StepMessage, StepStatus};
 use crate::workflow::state::{OperationKind, RunStatus};
 
 /// Classifies an operation: for a publish, success is the preview being ready (the operation
@@ -45,18 +45,24 @@ pub fn classify(kind: OperationKind, operation: &Operation) -> RunStatus {
 }
 
 /// Microsoft's messages worth showing a person: error-level ones, else those of the current step.
+/// The same text at operation and step level is shown once.
 pub fn messages_for_people(operation: &Operation) -> Vec<String> {
-    let errors: Vec<String> = operation
-        .error_messages()
-        .map(|m| strip_html(&m.html))
-        .collect();
-    if !errors.is_empty() {
-        return errors;
+    let errors: Vec<&StepMessage> = operation.error_messages().collect();
+    let chosen = if errors.is_empty() {
+        operation
+            .current_step()
+            .map(|s| s.messages.iter().collect())
+            .unwrap_or_default()
+    } else {
+        errors
+    };
+    let mut texts: Vec<String> = Vec::with_capacity(chosen.len());
+    for text in chosen.into_iter().map(|m| strip_html(&m.html)) {
+        if !text.is_empty() && !texts.contains(&text) {
+            texts.push(text);
+        }
     }
-    operation
-        .current_step()
-        .map(|s| s.messages.iter().map(|m| strip_html(&m.html)).collect())
-        .unwrap_or_default()
+    texts
 }
 
 /// Reads an `estimatedTimeFrame` ("< 15 min", "~2-3 days", "< 5 day", "< 1 hour") as its upper bound.

@@ -1,0 +1,34 @@
+//! check-last-operation: in a workflow, read the operation the run waits on, classify it and say
+//! when to look again; on a schedule, report the latest operation of every watched offer.
+
+mod check;
+mod report;
+
+use lambda_runtime::LambdaEvent;
+use serde_json::Value;
+use shared::deps::CppDeps;
+use shared::workflow::{WorkflowError, WorkflowState};
+
+pub use check::check;
+pub use report::{OfferReport, Report, report};
+
+pub async fn handle(event: LambdaEvent<Value>, deps: &CppDeps) -> Result<Value, WorkflowError> {
+    let client = deps.client_for(&event.context);
+    let now = deps.clock.now();
+    let output = if is_report_request(&event.payload) {
+        serde_json::to_value(report(&client, &deps.config.watch_offers).await)
+    } else {
+        let state = WorkflowState::from_value(event.payload)?;
+        serde_json::to_value(check(&client, &deps.config, now, state).await?)
+    };
+    output.map_err(|e| {
+        WorkflowError::invalid_input(format!("output could not be written as JSON: {e}"))
+    })
+}
+
+/// An EventBridge "Scheduled Event", or `{"mode": "report"}` from a schedule with a fixed input.
+fn is_report_request(payload: &Value) -> bool {
+    let scheduled =
+        payload["source"] == "aws.events" && payload["detail-type"] == "Scheduled Event";
+    scheduled || payload["mode"] == "report"
+}
