@@ -1,1 +1,12 @@
-fn main() {}
+use lambda_runtime::{Error, run, service_fn};
+use shared::deps::CppDeps;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let deps = CppDeps::from_env().await?;
+    run(service_fn(|event| {
+        validate_and_go_live::handle(event, &deps)
+    }))
+    .await
+}
