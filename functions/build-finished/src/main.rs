@@ -1,1 +1,9 @@
-fn main() {}
+use build_finished::{Deps, handle};
+use lambda_runtime::{Error, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let deps = Deps::from_env().await?;
+    lambda_runtime::run(service_fn(|event| handle(event, &deps))).await
+}

@@ -9,5 +9,5 @@ pub mod state;
 
 pub use error::{ErrorName, WorkflowError};
 pub use image_update::{ImageChange, add_image, holds_image};
-pub use request::{GoLiveMode, ManifestRules, PublishRequest};
+pub use request::{GoLiveMode, MANIFEST_FIELDS, ManifestRules, PublishRequest};
 pub use state::{Action, GoLiveOutcome, OperationKind, OperationState, RunStatus, WorkflowState};

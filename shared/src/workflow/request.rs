@@ -16,7 +16,8 @@ pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 const MAX_ID_LEN: usize = 50;
 /// CPP allows at most 15 data disks per image.
 const MAX_DATA_DISKS: usize = 15;
-const KNOWN_FIELDS: [&str; 8] = [
+/// Every field a manifest may have.
+pub const MANIFEST_FIELDS: [&str; 8] = [
     "publisherId",
     "offerId",
     "planId",
@@ -108,10 +109,13 @@ impl PublishRequest {
                 "manifest must be a JSON object",
             ));
         };
-        if let Some(unknown) = fields.keys().find(|k| !KNOWN_FIELDS.contains(&k.as_str())) {
+        if let Some(unknown) = fields
+            .keys()
+            .find(|k| !MANIFEST_FIELDS.contains(&k.as_str()))
+        {
             return Err(WorkflowError::invalid_input(format!(
                 "manifest field {unknown:?} is not known (known fields: {})",
-                KNOWN_FIELDS.join(", ")
+                MANIFEST_FIELDS.join(", ")
             )));
         }
         let mut request: Self = decode("manifest", value)?;

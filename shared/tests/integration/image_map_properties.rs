@@ -18,21 +18,29 @@ fn any_json() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 32, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map("\\PC{1,10}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map("\\PC{1,10}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
 
 fn extras() -> impl Strategy<Value = Map<String, Value>> {
-    prop::collection::btree_map("x-\\PC{1,8}", any_json(), 0..4).prop_map(|m| m.into_iter().collect())
+    prop::collection::btree_map("x-\\PC{1,8}", any_json(), 0..4)
+        .prop_map(|m| m.into_iter().collect())
 }
 
 fn version() -> impl Strategy<Value = ImageVersion> {
-    (0u64..4, 0u64..12, 0u64..3).prop_map(|(major, minor, patch)| ImageVersion { major, minor, patch })
+    (0u64..4, 0u64..12, 0u64..3).prop_map(|(major, minor, patch)| ImageVersion {
+        major,
+        minor,
+        patch,
+    })
 }
 
 fn url(version: &ImageVersion, variant: u8) -> String {
-    format!("https://a.blob.core.windows.net/v/{version}-{variant}.vhd?sp=rl&se=2099-01-01&sig=s{variant}")
+    format!(
+        "https://a.blob.core.windows.net/v/{version}-{variant}.vhd?sp=rl&se=2099-01-01&sig=s{variant}"
+    )
 }
 
 /// An offer with several plans, fields the code never heard of at every level, and `target`'s
@@ -81,7 +89,14 @@ fn without_target_images(offer: &Offer) -> Value {
 }
 
 fn held(offer: &Offer) -> Vec<ImageVersion> {
-    offer.plan("target").unwrap().images().unwrap().iter().map(|i| i.version).collect()
+    offer
+        .plan("target")
+        .unwrap()
+        .images()
+        .unwrap()
+        .iter()
+        .map(|i| i.version)
+        .collect()
 }
 
 proptest! {

@@ -1,0 +1,177 @@
+//! build-finished: a build manifest arrives (S3 notification, EventBridge, or sent directly), is read and
+//! validated, and starts the publishing state machine under a deterministic name.
+
+pub mod aws_error;
+pub mod event;
+pub mod execution_name;
+pub mod manifest_object;
+pub mod start;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::timeout::TimeoutConfig;
+use lambda_runtime::LambdaEvent;
+use serde_json::{Value, json};
+use shared::clock::{Clock, SystemClock};
+use shared::config::{Config, ConfigError};
+use shared::workflow::{
+    Action, ErrorName, ManifestRules, PublishRequest, WorkflowError, WorkflowState,
+};
+use time::OffsetDateTime;
+
+use crate::event::Trigger;
+use crate::execution_name::execution_name;
+use crate::start::{Started, start_execution};
+
+/// What a handler needs, built once per cold start.
+#[derive(Debug)]
+pub struct Deps {
+    pub config: Config,
+    pub state_machine_arn: String,
+    pub s3: aws_sdk_s3::Client,
+    pub sfn: aws_sdk_sfn::Client,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Every AWS call is bounded: a hung connection must not eat the invocation.
+pub fn aws_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .read_timeout(Duration::from_secs(10))
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .operation_timeout(Duration::from_secs(25))
+        .build()
+}
+
+impl Deps {
+    /// Configuration and AWS clients from the environment (region, credentials, `AWS_ENDPOINT_URL*`).
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(aws_timeouts())
+            .load()
+            .await;
+        // Local S3 stand-ins (moto, MinIO) serve only path-style; real S3 keeps virtual-hosted style.
+        let local_s3 = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
+            .iter()
+            .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
+        let s3 = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(local_s3)
+            .build();
+        Self::new(
+            config,
+            aws_sdk_s3::Client::from_conf(s3),
+            aws_sdk_sfn::Client::new(&sdk),
+            Arc::new(SystemClock),
+        )
+    }
+
+    /// Fails when `STATE_MACHINE_ARN` is missing, so a cold start says so instead of every invocation.
+    pub fn new(
+        config: Config,
+        s3: aws_sdk_s3::Client,
+        sfn: aws_sdk_sfn::Client,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ConfigError> {
+        let state_machine_arn = config.require_state_machine_arn()?.to_owned();
+        Ok(Self {
+            config,
+            state_machine_arn,
+            s3,
+            sfn,
+            clock,
+        })
+    }
+
+    fn rules(&self) -> ManifestRules<'_> {
+        ManifestRules {
+            default_publisher: self.config.publisher_id.as_deref(),
+            sas_min_validity_days: self.config.sas_min_validity_days,
+            now: OffsetDateTime::from(self.clock.now()),
+        }
+    }
+}
+
+/// A validated manifest, ready to start.
+struct Publish {
+    target: String,
+    name: String,
+    input: String,
+}
+
+/// Starts one execution per manifest the event delivers; output lists what was started and what was a duplicate.
+pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, WorkflowError> {
+    let publishes = prepare(Trigger::from_event(event.payload)?, deps).await?;
+    let mut started = Vec::new();
+    let mut duplicates = Vec::new();
+    let mut seen = HashSet::new();
+    for Publish {
+        target,
+        name,
+        input,
+    } in publishes
+    {
+        let outcome = if seen.insert(name.clone()) {
+            start_execution(&deps.sfn, &deps.state_machine_arn, &name, input).await?
+        } else {
+            Started::Duplicate
+        };
+        match outcome {
+            Started::New { execution_arn } => {
+                tracing::info!(%target, execution_name = %name, %execution_arn, "started publish execution");
+                started
+                    .push(json!({"executionArn": execution_arn, "name": name, "target": target}));
+            }
+            Started::Duplicate => {
+                tracing::info!(%target, execution_name = %name, "execution already exists: duplicate delivery, nothing started");
+                duplicates.push(json!({"name": name, "target": target}));
+            }
+        }
+    }
+    Ok(json!({"started": started, "duplicates": duplicates}))
+}
+
+/// Reads and validates every manifest before anything starts, so one bad record starts nothing.
+async fn prepare(trigger: Trigger, deps: &Deps) -> Result<Vec<Publish>, WorkflowError> {
+    let rules = deps.rules();
+    match trigger {
+        Trigger::Manifest(manifest) => {
+            // Serialized again so the size limit applies to a direct payload too.
+            let bytes = serde_json::to_vec(&manifest).map_err(|e| {
+                WorkflowError::invalid_input(format!("manifest is not serializable: {e}"))
+            })?;
+            let request = PublishRequest::from_manifest(&bytes, &rules)?;
+            Ok(vec![publish(request)?])
+        }
+        Trigger::Objects(objects) => {
+            let mut publishes = Vec::with_capacity(objects.len());
+            for object in &objects {
+                let bytes = manifest_object::read_manifest(&deps.s3, object).await?;
+                let request = PublishRequest::from_manifest(&bytes, &rules)
+                    .map_err(|e| WorkflowError::new(e.name, format!("{object}: {}", e.message)))?;
+                publishes.push(publish(request)?);
+            }
+            Ok(publishes)
+        }
+    }
+}
+
+fn publish(request: PublishRequest) -> Result<Publish, WorkflowError> {
+    let target = request.target();
+    let state = WorkflowState::start(request, Action::Publish);
+    let input = serde_json::to_string(&state).map_err(|e| {
+        WorkflowError::new(
+            ErrorName::InvalidInput,
+            format!("{target}: execution input is not serializable: {e}"),
+        )
+    })?;
+    let name = execution_name(&state.request, &input);
+    Ok(Publish {
+        target,
+        name,
+        input,
+    })
+}
