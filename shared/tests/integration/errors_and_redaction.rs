@@ -2,8 +2,7 @@
 
 use serde_json::json;
 use shared::cpp::{ErrorKind, OfferView};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use crate::support::*;
 
@@ -23,13 +22,16 @@ async fn each_status_maps_to_its_kind_with_the_cpp_code_and_message() {
     ];
     for (status, code, kind) in cases {
         let server = server().await;
-        Mock::given(method("GET"))
-            .and(path(OFFER_PATH))
-            .respond_with(ResponseTemplate::new(status).set_body_json(
+        answer(
+            &server,
+            "GET",
+            OFFER_PATH,
+            ResponseTemplate::new(status).set_body_json(
                 json!({"error": {"code": code, "message": format!("said {status}")}}),
-            ))
-            .mount(&server)
-            .await;
+            ),
+            None,
+        )
+        .await;
         let (client, _) = client(&server);
         let err = client
             .get_offer("contoso", "contoso-linux", OfferView::Draft)
@@ -50,13 +52,16 @@ async fn each_status_maps_to_its_kind_with_the_cpp_code_and_message() {
 #[tokio::test]
 async fn an_unreadable_body_names_the_json_path() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(format!("{OFFER_PATH}/operations/op-1")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
+    answer(
+        &server,
+        "GET",
+        format!("{OFFER_PATH}/operations/op-1"),
+        ResponseTemplate::new(200).set_body_json(
             json!({"status": "running", "steps": [{"status": "complete"}, {"status": 7}]}),
-        ))
-        .mount(&server)
-        .await;
+        ),
+        None,
+    )
+    .await;
     let (client, _) = client(&server);
     let err = client
         .get_operation("contoso", "contoso-linux", "op-1")
@@ -71,25 +76,25 @@ async fn secrets_tokens_and_signatures_never_show() {
     let server = server().await;
     let offer = json!({"id": "contoso-linux", "definition": {"plans": [{"planId": "gen2",
         "microsoft-azure-virtualmachines.vmImages": {"1.0.0": {"osVhdUrl": SAS}}}]}});
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(offer)
-                .insert_header("ETag", "W/\"e1\""),
-        )
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path(OFFER_PATH))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"code": "BadRequest", "message": format!("osVhdUrl {SAS} is not reachable")}})))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("{OFFER_PATH}/status")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": {"bad": SAS}})))
-        .mount(&server)
-        .await;
+    answer(
+        &server,
+        "GET",
+        OFFER_PATH,
+        ResponseTemplate::new(200)
+            .set_body_json(offer)
+            .insert_header("ETag", "W/\"e1\""),
+        None,
+    )
+    .await;
+    answer(&server, "PUT", OFFER_PATH, ResponseTemplate::new(400).set_body_json(json!({"error": {"code": "BadRequest", "message": format!("osVhdUrl {SAS} is not reachable")}})), None).await;
+    answer(
+        &server,
+        "GET",
+        format!("{OFFER_PATH}/status"),
+        ResponseTemplate::new(200).set_body_json(json!({"status": {"bad": SAS}})),
+        None,
+    )
+    .await;
     let (client, _) = client(&server);
     let offer = client
         .get_offer("contoso", "contoso-linux", OfferView::Draft)

@@ -3,8 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use shared::cpp::{ErrorKind, OfferView};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::ResponseTemplate;
 
 use crate::support::*;
 
@@ -17,17 +16,15 @@ fn offer_ok() -> ResponseTemplate {
 #[tokio::test]
 async fn a_get_is_retried_through_server_errors() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(offer_ok())
-        .mount(&server)
-        .await;
+    answer(
+        &server,
+        "GET",
+        OFFER_PATH,
+        ResponseTemplate::new(503),
+        Some(2),
+    )
+    .await;
+    answer(&server, "GET", OFFER_PATH, offer_ok(), None).await;
     let (client, clock) = client(&server);
     client
         .get_offer("contoso", "contoso-linux", OfferView::Draft)
@@ -40,11 +37,7 @@ async fn a_get_is_retried_through_server_errors() {
 #[tokio::test]
 async fn retries_stop_after_the_configured_count() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    answer(&server, "GET", OFFER_PATH, ResponseTemplate::new(500), None).await;
     let (client, _) = client(&server);
     let err = client
         .get_offer("contoso", "contoso-linux", OfferView::Draft)
@@ -61,27 +54,25 @@ async fn retries_stop_after_the_configured_count() {
 #[tokio::test]
 async fn retry_after_seconds_and_dates_are_honoured() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
+    answer(
+        &server,
+        "GET",
+        OFFER_PATH,
+        ResponseTemplate::new(429).insert_header("Retry-After", "7"),
+        Some(1),
+    )
+    .await;
     let (client, clock) = client(&server);
     let in_nine_seconds = httpdate::fmt_http_date(clock_now(&clock) + Duration::from_secs(9));
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(
-            ResponseTemplate::new(503).insert_header("Retry-After", in_nine_seconds.as_str()),
-        )
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(offer_ok())
-        .mount(&server)
-        .await;
+    answer(
+        &server,
+        "GET",
+        OFFER_PATH,
+        ResponseTemplate::new(503).insert_header("Retry-After", in_nine_seconds.as_str()),
+        Some(1),
+    )
+    .await;
+    answer(&server, "GET", OFFER_PATH, offer_ok(), None).await;
     client
         .get_offer("contoso", "contoso-linux", OfferView::Draft)
         .await
@@ -103,11 +94,14 @@ fn clock_now(clock: &shared::clock::ManualClock) -> SystemTime {
 #[tokio::test]
 async fn throttling_that_outlasts_the_budget_is_reported_as_throttled() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
-        .mount(&server)
-        .await;
+    answer(
+        &server,
+        "GET",
+        OFFER_PATH,
+        ResponseTemplate::new(429).insert_header("Retry-After", "3600"),
+        None,
+    )
+    .await;
     let (client, clock) = client(&server);
     let err = client
         .get_offer("contoso", "contoso-linux", OfferView::Draft)
@@ -125,11 +119,14 @@ async fn throttling_that_outlasts_the_budget_is_reported_as_throttled() {
 #[tokio::test]
 async fn the_budget_bounds_the_total_wait() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "25"))
-        .mount(&server)
-        .await;
+    answer(
+        &server,
+        "GET",
+        OFFER_PATH,
+        ResponseTemplate::new(503).insert_header("Retry-After", "25"),
+        None,
+    )
+    .await;
     let (client, clock) = client(&server);
     client
         .get_offer("contoso", "contoso-linux", OfferView::Draft)
@@ -146,11 +143,14 @@ async fn the_budget_bounds_the_total_wait() {
 async fn publish_is_not_resent_after_a_server_error_or_a_throttle() {
     for status in [500, 503, 429] {
         let server = server().await;
-        Mock::given(method("POST"))
-            .and(path(format!("{OFFER_PATH}/publish")))
-            .respond_with(ResponseTemplate::new(status))
-            .mount(&server)
-            .await;
+        answer(
+            &server,
+            "POST",
+            format!("{OFFER_PATH}/publish"),
+            ResponseTemplate::new(status),
+            None,
+        )
+        .await;
         let (client, _) = client(&server);
         let err = client
             .publish("contoso", "contoso-linux", "a@contoso.com")
@@ -171,22 +171,16 @@ async fn a_timed_out_go_live_is_not_resent_but_a_timed_out_get_is() {
     let slow = ResponseTemplate::new(202)
         .insert_header("Location", "/x")
         .set_delay(Duration::from_secs(5));
-    Mock::given(method("POST"))
-        .and(path(format!("{OFFER_PATH}/golive")))
-        .respond_with(slow)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(offer_ok().set_delay(Duration::from_secs(5)))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(offer_ok())
-        .mount(&server)
-        .await;
+    answer(&server, "POST", format!("{OFFER_PATH}/golive"), slow, None).await;
+    answer(
+        &server,
+        "GET",
+        OFFER_PATH,
+        offer_ok().set_delay(Duration::from_secs(5)),
+        Some(1),
+    )
+    .await;
+    answer(&server, "GET", OFFER_PATH, offer_ok(), None).await;
     let (client, _) = client(&server);
     let err = client
         .go_live("contoso", "contoso-linux")
@@ -205,22 +199,16 @@ async fn a_timed_out_go_live_is_not_resent_but_a_timed_out_get_is() {
 #[tokio::test]
 async fn a_conditional_put_is_retried() {
     let server = server().await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(offer_ok())
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path(OFFER_PATH))
-        .respond_with(ResponseTemplate::new(502))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("PUT"))
-        .and(path(OFFER_PATH))
-        .respond_with(offer_ok())
-        .mount(&server)
-        .await;
+    answer(&server, "GET", OFFER_PATH, offer_ok(), None).await;
+    answer(
+        &server,
+        "PUT",
+        OFFER_PATH,
+        ResponseTemplate::new(502),
+        Some(1),
+    )
+    .await;
+    answer(&server, "PUT", OFFER_PATH, offer_ok(), None).await;
     let (client, _) = client(&server);
     let offer = client
         .get_offer("contoso", "contoso-linux", OfferView::Draft)

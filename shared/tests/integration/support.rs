@@ -85,3 +85,20 @@ pub async fn calls_to(server: &MockServer, method_name: &str, path_suffix: &str)
 }
 
 pub const OFFER_PATH: &str = "/api/publishers/contoso/offers/contoso-linux";
+
+/// Answers `verb` requests to `at` with `response`; only the first `times` of them when given.
+pub async fn answer(
+    server: &MockServer,
+    verb: &str,
+    at: impl Into<String>,
+    response: ResponseTemplate,
+    times: Option<u64>,
+) {
+    let mock = Mock::given(method(verb))
+        .and(path(at.into()))
+        .respond_with(response);
+    match times {
+        Some(n) => mock.up_to_n_times(n).mount(server).await,
+        None => mock.mount(server).await,
+    }
+}

@@ -9,13 +9,14 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::support::*;
 
 async fn offer_endpoint(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "contoso-linux"})),
-        )
-        .mount(server)
-        .await;
+    answer(
+        server,
+        "GET",
+        OFFER_PATH,
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "contoso-linux"})),
+        None,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -101,17 +102,15 @@ async fn the_token_is_refreshed_before_it_expires() {
 #[tokio::test]
 async fn a_401_fetches_a_new_token_and_retries_once() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(token_response("revoked-token"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(token_response(TOKEN))
-        .mount(&server)
-        .await;
+    answer(
+        &server,
+        "POST",
+        TOKEN_PATH,
+        token_response("revoked-token"),
+        Some(1),
+    )
+    .await;
+    answer(&server, "POST", TOKEN_PATH, token_response(TOKEN), None).await;
     Mock::given(method("GET"))
         .and(path(OFFER_PATH))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
@@ -120,11 +119,7 @@ async fn a_401_fetches_a_new_token_and_retries_once() {
         )
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(OFFER_PATH))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
+    answer(&server, "GET", OFFER_PATH, ResponseTemplate::new(401), None).await;
     let (client, _) = client(&server);
     client
         .get_offer("contoso", "contoso-linux", OfferView::Draft)
@@ -137,11 +132,14 @@ async fn a_401_fetches_a_new_token_and_retries_once() {
 #[tokio::test]
 async fn a_401_that_persists_is_unauthorized_after_one_refresh() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path(format!("{OFFER_PATH}/publish")))
-        .respond_with(ResponseTemplate::new(401))
-        .mount(&server)
-        .await;
+    answer(
+        &server,
+        "POST",
+        format!("{OFFER_PATH}/publish"),
+        ResponseTemplate::new(401),
+        None,
+    )
+    .await;
     let (client, _) = client(&server);
     let err = client
         .publish("contoso", "contoso-linux", "")
@@ -159,13 +157,9 @@ async fn a_401_that_persists_is_unauthorized_after_one_refresh() {
 #[tokio::test]
 async fn refused_credentials_are_unauthorized_with_the_aad_reason() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
+    answer(&server, "POST", TOKEN_PATH, ResponseTemplate::new(401).set_body_json(serde_json::json!({
             "error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."
-        })))
-        .mount(&server)
-        .await;
+        })), None).await;
     let (client, _) = client(&server);
     let err = client
         .get_offer("contoso", "contoso-linux", OfferView::Draft)
@@ -182,17 +176,15 @@ async fn refused_credentials_are_unauthorized_with_the_aad_reason() {
 #[tokio::test]
 async fn a_failing_token_endpoint_is_retried_like_any_safe_request() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(TOKEN_PATH))
-        .respond_with(token_response(TOKEN))
-        .mount(&server)
-        .await;
+    answer(
+        &server,
+        "POST",
+        TOKEN_PATH,
+        ResponseTemplate::new(503),
+        Some(2),
+    )
+    .await;
+    answer(&server, "POST", TOKEN_PATH, token_response(TOKEN), None).await;
     offer_endpoint(&server).await;
     let (client, _) = client(&server);
     client
