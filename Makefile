@@ -1,10 +1,15 @@
 # One entry point for people and CI. `make test` is what .ci/run runs.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
 CARGO ?= cargo
 
 .PHONY: test lint fmt emulator
 
+# Ends with one line totalling every test binary's results.
 test: lint
-	$(CARGO) test --workspace --locked
+	mkdir -p target
+	$(CARGO) test --workspace --locked --all-targets 2>&1 | tee target/test-output.log
+	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "%d passed, %d failed\n", passed, failed }' target/test-output.log
 
 lint:
 	$(CARGO) fmt --all -- --check
