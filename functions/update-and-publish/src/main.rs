@@ -4,6 +4,8 @@ use shared::deps::CppDeps;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let deps = CppDeps::from_env().await?;
+    let deps = CppDeps::from_env()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
     run(service_fn(|event| update_and_publish::handle(event, &deps))).await
 }

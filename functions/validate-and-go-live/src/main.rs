@@ -4,7 +4,9 @@ use shared::deps::CppDeps;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let deps = CppDeps::from_env().await?;
+    let deps = CppDeps::from_env()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
     run(service_fn(|event| {
         validate_and_go_live::handle(event, &deps)
     }))
