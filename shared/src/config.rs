@@ -63,7 +63,30 @@ pub struct Config {
     pub poll_max_seconds: u64,
     pub max_polls: u32,
     pub watch_offers: Vec<WatchedOffer>,
-    pub state_machine_arn: Option<String>,
+}
+
+/// What build-finished needs: it validates manifests and starts executions, and never calls CPP,
+/// so it needs no CPP credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TriggerConfig {
+    pub publisher_id: Option<String>,
+    pub sas_min_validity_days: u32,
+    pub state_machine_arn: String,
+}
+
+impl TriggerConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(&lookup);
+        Ok(Self {
+            publisher_id: vars.optional("CPP_PUBLISHER_ID"),
+            sas_min_validity_days: vars.sas_min_validity_days()?,
+            state_machine_arn: vars.required("STATE_MACHINE_ARN")?,
+        })
+    }
 }
 
 /// CPP accepts at most this many image versions per plan.
@@ -115,12 +138,11 @@ impl Config {
                 1,
                 CPP_IMAGE_LIMIT as u64,
             )? as usize,
-            sas_min_validity_days: vars.number("CPP_SAS_MIN_VALIDITY_DAYS", 21, 0, 3650)? as u32,
+            sas_min_validity_days: vars.sas_min_validity_days()?,
             poll_min_seconds: vars.number("CPP_POLL_MIN_SECONDS", 300, 1, 31_536_000)?,
             poll_max_seconds: vars.number("CPP_POLL_MAX_SECONDS", 21_600, 1, 31_536_000)?,
             max_polls: vars.number("CPP_MAX_POLLS", 200, 1, 24_000)? as u32,
             watch_offers: parse_watch_offers(vars.optional("CPP_WATCH_OFFERS").as_deref())?,
-            state_machine_arn: vars.optional("STATE_MACHINE_ARN"),
         };
         if config.poll_min_seconds > config.poll_max_seconds {
             return Err(ConfigError::new(
@@ -132,13 +154,6 @@ impl Config {
             ));
         }
         Ok(config)
-    }
-
-    /// The state machine that build-finished starts; only that function needs it.
-    pub fn require_state_machine_arn(&self) -> Result<&str, ConfigError> {
-        self.state_machine_arn
-            .as_deref()
-            .ok_or_else(|| ConfigError::new("STATE_MACHINE_ARN", "missing"))
     }
 }
 
@@ -176,6 +191,10 @@ impl Vars<'_> {
             ));
         }
         Ok(url)
+    }
+
+    fn sas_min_validity_days(&self) -> Result<u32, ConfigError> {
+        Ok(self.number("CPP_SAS_MIN_VALIDITY_DAYS", 21, 0, 3650)? as u32)
     }
 
     fn number(
@@ -345,27 +364,33 @@ mod tests {
     }
 
     #[test]
+    fn the_trigger_needs_no_cpp_credentials() {
+        let vars: HashMap<&str, &str> = [
+            (
+                "STATE_MACHINE_ARN",
+                "arn:aws:states:eu-west-1:1:stateMachine:p",
+            ),
+            ("CPP_SAS_MIN_VALIDITY_DAYS", "30"),
+        ]
+        .into();
+        let trigger = TriggerConfig::from_lookup(|n| vars.get(n).map(|v| v.to_string())).unwrap();
+        assert_eq!(
+            (trigger.sas_min_validity_days, trigger.publisher_id),
+            (30, None)
+        );
+        let err = TriggerConfig::from_lookup(|_| None).unwrap_err();
+        assert_eq!(err.variable, "STATE_MACHINE_ARN");
+    }
+
+    #[test]
     fn loopback_http_and_watch_list_are_accepted() {
         let c = config(&[
             ("CPP_API_BASE_URL", "http://127.0.0.1:8080"),
             ("CPP_WATCH_OFFERS", " contoso/a , contoso/b ,"),
-            (
-                "STATE_MACHINE_ARN",
-                "arn:aws:states:eu-west-1:1:stateMachine:publish",
-            ),
         ])
         .unwrap();
         assert_eq!(c.api_base_url.port(), Some(8080));
         assert_eq!(c.watch_offers.len(), 2);
         assert_eq!(c.watch_offers[1].offer_id, "b");
-        assert!(c.require_state_machine_arn().is_ok());
-        assert_eq!(
-            config(&[])
-                .unwrap()
-                .require_state_machine_arn()
-                .unwrap_err()
-                .variable,
-            "STATE_MACHINE_ARN"
-        );
     }
 }

@@ -16,7 +16,7 @@ use aws_config::timeout::TimeoutConfig;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
 use shared::clock::{Clock, SystemClock};
-use shared::config::{Config, ConfigError};
+use shared::config::{ConfigError, TriggerConfig};
 use shared::workflow::{
     Action, ErrorName, ManifestRules, PublishRequest, WorkflowError, WorkflowState,
 };
@@ -29,8 +29,7 @@ use crate::start::{Started, start_execution};
 /// What a handler needs, built once per cold start.
 #[derive(Debug)]
 pub struct Deps {
-    pub config: Config,
-    pub state_machine_arn: String,
+    pub config: TriggerConfig,
     pub s3: aws_sdk_s3::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub clock: Arc<dyn Clock>,
@@ -47,9 +46,10 @@ pub fn aws_timeouts() -> TimeoutConfig {
 }
 
 impl Deps {
-    /// Configuration and AWS clients from the environment (region, credentials, `AWS_ENDPOINT_URL*`).
+    /// Configuration and AWS clients from the environment; a missing `STATE_MACHINE_ARN` fails the cold start.
+    /// Also (region, credentials, `AWS_ENDPOINT_URL*`).
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
+        let config = TriggerConfig::from_env()?;
         let sdk = aws_config::defaults(BehaviorVersion::latest())
             .timeout_config(aws_timeouts())
             .load()
@@ -61,28 +61,11 @@ impl Deps {
         let s3 = aws_sdk_s3::config::Builder::from(&sdk)
             .force_path_style(local_s3)
             .build();
-        Self::new(
-            config,
-            aws_sdk_s3::Client::from_conf(s3),
-            aws_sdk_sfn::Client::new(&sdk),
-            Arc::new(SystemClock),
-        )
-    }
-
-    /// Fails when `STATE_MACHINE_ARN` is missing, so a cold start says so instead of every invocation.
-    pub fn new(
-        config: Config,
-        s3: aws_sdk_s3::Client,
-        sfn: aws_sdk_sfn::Client,
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, ConfigError> {
-        let state_machine_arn = config.require_state_machine_arn()?.to_owned();
         Ok(Self {
             config,
-            state_machine_arn,
-            s3,
-            sfn,
-            clock,
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            sfn: aws_sdk_sfn::Client::new(&sdk),
+            clock: Arc::new(SystemClock),
         })
     }
 
@@ -115,7 +98,7 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Wor
     } in publishes
     {
         let outcome = if seen.insert(name.clone()) {
-            start_execution(&deps.sfn, &deps.state_machine_arn, &name, input).await?
+            start_execution(&deps.sfn, &deps.config.state_machine_arn, &name, input).await?
         } else {
             Started::Duplicate
         };

@@ -4,7 +4,6 @@
 
 mod fakes;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -17,7 +16,7 @@ use fakes::sfn::FakeSfn;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 use shared::clock::ManualClock;
-use shared::config::Config;
+use shared::config::TriggerConfig;
 use shared::workflow::{
     Action, ErrorName, ManifestRules, PublishRequest, WorkflowError, WorkflowState,
 };
@@ -40,14 +39,11 @@ struct Harness {
 impl Harness {
     async fn start() -> Self {
         let (s3, sfn) = (FakeS3::start().await, FakeSfn::start().await);
-        let vars: HashMap<&str, &str> = [
-            ("CPP_TENANT_ID", "tenant"),
-            ("CPP_CLIENT_ID", "client"),
-            ("CPP_CLIENT_SECRET", "test-secret"),
-            ("STATE_MACHINE_ARN", STATE_MACHINE),
-        ]
-        .into();
-        let config = Config::from_lookup(|name| vars.get(name).map(|v| v.to_string())).unwrap();
+        let config = TriggerConfig {
+            publisher_id: None,
+            sas_min_validity_days: 21,
+            state_machine_arn: STATE_MACHINE.into(),
+        };
         let credentials = Credentials::new("AKIDTEST", "test-secret-key", None, None, "test");
         // Retries off: a failure case answers at once instead of backing off for real.
         let s3_client = aws_sdk_s3::Client::from_conf(
@@ -73,7 +69,12 @@ impl Harness {
         );
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW.unix_timestamp() as u64);
         let clock = Arc::new(ManualClock::new(start));
-        let deps = Deps::new(config, s3_client, sfn_client, clock).unwrap();
+        let deps = Deps {
+            config,
+            s3: s3_client,
+            sfn: sfn_client,
+            clock,
+        };
         Self { deps, s3, sfn }
     }
 
