@@ -1,0 +1,734 @@
+//! The state machine definition as JSON, and the checks the workflow contract asks of it.
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+
+use serde_json::{Map, Value};
+
+pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
+pub const SNS_PUBLISH: &str = "arn:aws:states:::sns:publish";
+
+/// Transient failures of the Lambda service itself, which every Lambda task retries.
+pub const LAMBDA_SERVICE_ERRORS: [&str; 4] = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+];
+
+/// Fields of the workflow state that hold SAS URLs (the OS disk and the data disks).
+pub const SAS_FIELDS: [&str; 2] = ["osVhdUrl", "lunVhdDetails"];
+
+/// A state machine definition (Amazon States Language, JSONPath).
+#[derive(Clone, Debug)]
+pub struct Asl {
+    doc: Value,
+}
+
+/// One `States` map: the top level, or one branch of a Parallel state.
+#[derive(Clone, Debug)]
+pub struct Scope<'a> {
+    /// `top level`, or `branch N of STATE`.
+    pub label: String,
+    pub start_at: Option<&'a str>,
+    pub states: &'a Map<String, Value>,
+}
+
+/// One state, wherever it sits.
+#[derive(Clone, Debug)]
+pub struct State<'a> {
+    pub name: &'a str,
+    pub scope: String,
+    pub body: &'a Map<String, Value>,
+}
+
+/// Where a state can go next, and through which field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition<'a> {
+    pub via: String,
+    pub target: &'a str,
+}
+
+impl Asl {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let doc: Value =
+            serde_json::from_str(text).map_err(|e| format!("the ASL is not JSON: {e}"))?;
+        if !doc.is_object() {
+            return Err("the ASL is not a JSON object".into());
+        }
+        Ok(Self { doc })
+    }
+
+    pub fn from_value(doc: Value) -> Self {
+        Self { doc }
+    }
+
+    pub fn doc(&self) -> &Value {
+        &self.doc
+    }
+
+    pub fn into_value(self) -> Value {
+        self.doc
+    }
+
+    /// The top level, then every Parallel branch (depth first).
+    pub fn scopes(&self) -> Vec<Scope<'_>> {
+        let mut scopes = Vec::new();
+        collect_scopes(&self.doc, "top level".into(), &mut scopes);
+        scopes
+    }
+
+    pub fn states(&self) -> Vec<State<'_>> {
+        self.scopes()
+            .into_iter()
+            .flat_map(|scope| {
+                scope.states.iter().filter_map(move |(name, body)| {
+                    body.as_object().map(|body| State {
+                        name,
+                        scope: scope.label.clone(),
+                        body,
+                    })
+                })
+            })
+            .collect()
+    }
+
+    pub fn state(&self, name: &str) -> Option<State<'_>> {
+        self.states().into_iter().find(|s| s.name == name)
+    }
+
+    pub fn top_level_states(&self) -> Vec<State<'_>> {
+        self.states()
+            .into_iter()
+            .filter(|s| s.scope == "top level")
+            .collect()
+    }
+
+    /// Task states that invoke one of the workflow's Lambda functions.
+    pub fn lambda_tasks(&self) -> Vec<State<'_>> {
+        self.states()
+            .into_iter()
+            .filter(|s| s.kind() == "Task" && s.str("Resource") == Some(LAMBDA_INVOKE))
+            .collect()
+    }
+
+    pub fn sns_tasks(&self) -> Vec<State<'_>> {
+        self.states()
+            .into_iter()
+            .filter(|s| s.kind() == "Task" && s.str("Resource") == Some(SNS_PUBLISH))
+            .collect()
+    }
+
+    /// Every `${Name}` placeholder that `DefinitionSubstitutions` must fill.
+    pub fn placeholders(&self) -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        visit_strings(&self.doc, &mut |s| {
+            let mut rest = s;
+            while let Some(start) = rest.find("${") {
+                let after = &rest[start + 2..];
+                match after.find('}') {
+                    Some(end) => {
+                        found.insert(after[..end].to_owned());
+                        rest = &after[end + 1..];
+                    }
+                    None => break,
+                }
+            }
+        });
+        found
+    }
+
+    pub fn timeout_seconds(&self) -> Option<u64> {
+        self.doc.get("TimeoutSeconds").and_then(Value::as_u64)
+    }
+}
+
+fn collect_scopes<'a>(machine: &'a Value, label: String, scopes: &mut Vec<Scope<'a>>) {
+    let Some(states) = machine.get("States").and_then(Value::as_object) else {
+        return;
+    };
+    scopes.push(Scope {
+        label,
+        start_at: machine.get("StartAt").and_then(Value::as_str),
+        states,
+    });
+    for (name, body) in states {
+        for (i, branch) in body
+            .get("Branches")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            collect_scopes(branch, format!("branch {i} of {name}"), scopes);
+        }
+    }
+}
+
+fn visit_strings(value: &Value, visit: &mut dyn FnMut(&str)) {
+    match value {
+        Value::String(s) => visit(s),
+        Value::Array(items) => items.iter().for_each(|v| visit_strings(v, visit)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            visit(k);
+            visit_strings(v, visit);
+        }),
+        _ => {}
+    }
+}
+
+impl<'a> State<'a> {
+    pub fn kind(&self) -> &'a str {
+        self.str("Type").unwrap_or("")
+    }
+
+    pub fn str(&self, key: &str) -> Option<&'a str> {
+        self.body.get(key).and_then(Value::as_str)
+    }
+
+    pub fn u64(&self, key: &str) -> Option<u64> {
+        self.body.get(key).and_then(Value::as_u64)
+    }
+
+    pub fn array(&self, key: &str) -> &'a [Value] {
+        self.body
+            .get(key)
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    pub fn retriers(&self) -> &'a [Value] {
+        self.array("Retry")
+    }
+
+    pub fn catchers(&self) -> &'a [Value] {
+        self.array("Catch")
+    }
+
+    /// `Next`, `Default`, each choice rule's `Next` and each catcher's `Next`.
+    pub fn transitions(&self) -> Vec<Transition<'a>> {
+        let mut out = Vec::new();
+        for key in ["Next", "Default"] {
+            if let Some(target) = self.str(key) {
+                out.push(Transition {
+                    via: key.to_owned(),
+                    target,
+                });
+            }
+        }
+        for (i, rule) in self.array("Choices").iter().enumerate() {
+            if let Some(target) = rule.get("Next").and_then(Value::as_str) {
+                out.push(Transition {
+                    via: format!("Choices[{i}]"),
+                    target,
+                });
+            }
+        }
+        for (i, catcher) in self.catchers().iter().enumerate() {
+            if let Some(target) = catcher.get("Next").and_then(Value::as_str) {
+                out.push(Transition {
+                    via: format!("Catch[{i}]"),
+                    target,
+                });
+            }
+        }
+        out
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.kind(), "Succeed" | "Fail")
+            || self.body.get("End") == Some(&Value::Bool(true))
+    }
+
+    /// Whether this state publishes to SNS, itself or in one of its branches.
+    pub fn notifies(&self) -> bool {
+        if self.kind() == "Task" {
+            return self.str("Resource") == Some(SNS_PUBLISH);
+        }
+        self.array("Branches").iter().any(|branch| {
+            Asl::from_value(branch.clone())
+                .states()
+                .iter()
+                .any(|s| s.notifies())
+        })
+    }
+}
+
+/// The names a retrier or catcher matches.
+pub fn error_equals(rule: &Value) -> Vec<&str> {
+    rule.get("ErrorEquals")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
+/// Errors the definition itself raises: a Fail state's `Error`, or an `Error` a Pass state writes.
+pub fn raised_error_names(asl: &Asl) -> Vec<(String, String)> {
+    let mut raised = Vec::new();
+    for state in asl.states() {
+        let error = match state.kind() {
+            "Fail" => state.str("Error"),
+            "Pass" => ["Parameters", "Result"]
+                .iter()
+                .filter_map(|key| state.body.get(*key))
+                .find_map(|v| v.get("Error").and_then(Value::as_str)),
+            _ => None,
+        };
+        if let Some(error) = error {
+            raised.push((state.name.to_owned(), error.to_owned()));
+        }
+    }
+    raised
+}
+
+/// StartAt and every transition name an existing state of the same scope; every state can be reached
+/// from StartAt; every state either ends or says where to go.
+pub fn transition_problems(asl: &Asl) -> Vec<String> {
+    let mut problems = Vec::new();
+    for scope in asl.scopes() {
+        let Some(start) = scope.start_at else {
+            problems.push(format!("{}: no StartAt", scope.label));
+            continue;
+        };
+        if !scope.states.contains_key(start) {
+            problems.push(format!("{}: StartAt {start:?} is not a state", scope.label));
+        }
+        let states: Vec<State<'_>> = scope
+            .states
+            .iter()
+            .filter_map(|(name, body)| {
+                body.as_object().map(|body| State {
+                    name,
+                    scope: scope.label.clone(),
+                    body,
+                })
+            })
+            .collect();
+        for state in &states {
+            let transitions = state.transitions();
+            for t in &transitions {
+                if !scope.states.contains_key(t.target) {
+                    problems.push(format!(
+                        "{}: {}.{} names {:?}, which is not a state there",
+                        scope.label, state.name, t.via, t.target
+                    ));
+                }
+            }
+            let goes_on = transitions
+                .iter()
+                .any(|t| t.via == "Next" || t.via == "Default" || t.via.starts_with("Choices"));
+            if !state.is_terminal() && !goes_on {
+                problems.push(format!(
+                    "{}: {} neither ends nor says where to go next",
+                    scope.label, state.name
+                ));
+            }
+        }
+        let mut reached: HashSet<&str> = HashSet::new();
+        let mut queue: VecDeque<&str> = VecDeque::from([start]);
+        while let Some(name) = queue.pop_front() {
+            if !reached.insert(name) {
+                continue;
+            }
+            if let Some(state) = states.iter().find(|s| s.name == name) {
+                queue.extend(state.transitions().iter().map(|t| t.target));
+            }
+        }
+        for state in &states {
+            if !reached.contains(state.name) {
+                problems.push(format!(
+                    "{}: {} cannot be reached from {start}",
+                    scope.label, state.name
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Every Task has a timeout, retriers, and catchers ending in `States.ALL`; every Parallel state has
+/// catchers ending in `States.ALL`.
+pub fn task_problems(asl: &Asl) -> Vec<String> {
+    let mut problems = Vec::new();
+    for state in asl.states() {
+        let name = state.name;
+        match state.kind() {
+            "Task" => {
+                if state.u64("TimeoutSeconds").is_none()
+                    && state.str("TimeoutSecondsPath").is_none()
+                {
+                    problems.push(format!("Task {name} has no TimeoutSeconds"));
+                }
+                if state.retriers().is_empty() {
+                    problems.push(format!("Task {name} has no Retry"));
+                }
+            }
+            "Parallel" => {}
+            _ => continue,
+        }
+        match state.catchers().last() {
+            None => problems.push(format!("{} {name} has no Catch", state.kind())),
+            Some(last) if error_equals(last) != ["States.ALL"] => problems.push(format!(
+                "{} {name}: the last catcher matches {:?}, not [\"States.ALL\"] alone",
+                state.kind(),
+                error_equals(last)
+            )),
+            Some(_) => {}
+        }
+    }
+    problems
+}
+
+/// Error names used in retriers and catchers, or raised by the definition, that are neither the
+/// functions' names (`known`) nor Step Functions' own (`States.*`) nor the Lambda service's (`Lambda.*`).
+pub fn unknown_error_names(asl: &Asl, known: &[&str]) -> Vec<String> {
+    let allowed = |name: &str| {
+        known.contains(&name) || name.starts_with("States.") || name.starts_with("Lambda.")
+    };
+    let mut problems = Vec::new();
+    for state in asl.states() {
+        for (field, rules) in [("Retry", state.retriers()), ("Catch", state.catchers())] {
+            for name in rules.iter().flat_map(error_equals) {
+                if !allowed(name) {
+                    problems.push(format!(
+                        "{}.{field} names unknown error {name:?}",
+                        state.name
+                    ));
+                }
+            }
+        }
+    }
+    for (state, name) in raised_error_names(asl) {
+        if !known.contains(&name.as_str()) {
+            problems.push(format!(
+                "{state} raises {name:?}, which is not one of the error names"
+            ));
+        }
+    }
+    problems
+}
+
+/// Each Lambda task names every error of `known` explicitly, in a retrier or a catcher other than
+/// `States.ALL`: what happens to each error is written down, not left to the catch-all.
+pub fn unhandled_error_names(asl: &Asl, known: &[&str]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for task in asl.lambda_tasks() {
+        let named: HashSet<&str> = task
+            .retriers()
+            .iter()
+            .chain(task.catchers())
+            .flat_map(error_equals)
+            .collect();
+        for name in known {
+            if !named.contains(name) {
+                problems.push(format!("Lambda task {} does not name {name}", task.name));
+            }
+        }
+    }
+    problems
+}
+
+/// The retrier of `task` that matches `error` (retriers are tried in order).
+pub fn retrier_for<'a>(task: &State<'a>, error: &str) -> Option<&'a Map<String, Value>> {
+    task.retriers()
+        .iter()
+        .find(|r| {
+            let names = error_equals(r);
+            names.contains(&error) || names.contains(&"States.ALL")
+        })
+        .and_then(Value::as_object)
+}
+
+/// How long a retrier can wait in all, at most, before the error goes on to the catchers.
+pub fn total_retry_delay_seconds(retrier: &Map<String, Value>) -> f64 {
+    let interval = retrier
+        .get("IntervalSeconds")
+        .and_then(Value::as_f64)
+        .unwrap_or(1.0);
+    let attempts = retrier
+        .get("MaxAttempts")
+        .and_then(Value::as_u64)
+        .unwrap_or(3);
+    let rate = retrier
+        .get("BackoffRate")
+        .and_then(Value::as_f64)
+        .unwrap_or(2.0);
+    let cap = retrier
+        .get("MaxDelaySeconds")
+        .and_then(Value::as_f64)
+        .unwrap_or(f64::INFINITY);
+    (0..attempts)
+        .map(|n| (interval * rate.powf(n as f64)).min(cap))
+        .sum()
+}
+
+/// The retry policy of design.md §4.4 on every Lambda task: the Lambda service's errors, CppTransient
+/// and CppThrottled with jittered, capped exponential backoff; OfferBusy slowly (minutes) but bounded;
+/// CppConflict a few times; nothing else that a person must act on is retried.
+pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
+    let mut problems = Vec::new();
+    for task in asl.lambda_tasks() {
+        let name = task.name;
+        for error in LAMBDA_SERVICE_ERRORS {
+            if retrier_for(&task, error).is_none() {
+                problems.push(format!("{name} does not retry {error}"));
+            }
+        }
+        for error in ["CppTransient", "CppThrottled"] {
+            match retrier_for(&task, error) {
+                None => problems.push(format!("{name} does not retry {error}")),
+                Some(r) => {
+                    if r.get("JitterStrategy").and_then(Value::as_str) != Some("FULL") {
+                        problems.push(format!("{name}: the {error} retrier has no full jitter"));
+                    }
+                    if r.get("MaxDelaySeconds").is_none() {
+                        problems.push(format!(
+                            "{name}: the {error} retrier has no MaxDelaySeconds"
+                        ));
+                    }
+                    if r.get("BackoffRate").and_then(Value::as_f64).unwrap_or(2.0) <= 1.0 {
+                        problems.push(format!("{name}: the {error} retrier does not back off"));
+                    }
+                }
+            }
+        }
+        match retrier_for(&task, "OfferBusy") {
+            None => problems.push(format!("{name} does not retry OfferBusy")),
+            Some(r) => {
+                let interval = r
+                    .get("IntervalSeconds")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(1);
+                let total = total_retry_delay_seconds(r);
+                if interval < 60 {
+                    problems.push(format!(
+                        "{name}: OfferBusy is retried after {interval} s; another operation takes minutes at least"
+                    ));
+                }
+                if total > 6.0 * 3600.0 {
+                    problems.push(format!(
+                        "{name}: OfferBusy retries can take {total} s; bounded means hours, not days"
+                    ));
+                }
+            }
+        }
+        match retrier_for(&task, "CppConflict") {
+            None => problems.push(format!("{name} does not retry CppConflict")),
+            Some(r) => {
+                let attempts = r.get("MaxAttempts").and_then(Value::as_u64).unwrap_or(3);
+                if attempts == 0 || attempts > 5 {
+                    problems.push(format!(
+                        "{name}: CppConflict is retried {attempts} times, not a few"
+                    ));
+                }
+            }
+        }
+        for error in [
+            "InvalidInput",
+            "ConfigError",
+            "OfferNotFound",
+            "PlanNotFound",
+            "VersionConflict",
+            "VersionNotHigher",
+            "CppUnauthorized",
+            "CppRejected",
+            "OperationFailed",
+            "PollLimitExceeded",
+        ] {
+            if retrier_for(&task, error).is_some() {
+                problems.push(format!(
+                    "{name} retries {error}, which fails at once by design"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// Follows a failure path from `start`: every step must be a notice or a Pass until a Fail state that
+/// ends the execution with the caught error and cause. Returns the Fail state's name.
+pub fn follow_failure_path<'a>(asl: &'a Asl, start: &str) -> Result<&'a str, String> {
+    let states = asl.top_level_states();
+    let mut name = start.to_owned();
+    let mut notified = false;
+    let mut seen = HashSet::new();
+    loop {
+        if !seen.insert(name.clone()) {
+            return Err(format!("the failure path from {start} loops at {name}"));
+        }
+        let state = states.iter().find(|s| s.name == name).ok_or_else(|| {
+            format!("the failure path from {start} reaches {name:?}, not a state")
+        })?;
+        notified |= state.notifies();
+        match state.kind() {
+            "Fail" => {
+                if !notified {
+                    return Err(format!(
+                        "the failure path from {start} fails at {name} without a notice"
+                    ));
+                }
+                let (error, cause) = (state.str("ErrorPath"), state.str("CausePath"));
+                if (error, cause) != (Some("$.error.Error"), Some("$.error.Cause")) {
+                    return Err(format!(
+                        "{name} fails with ErrorPath {error:?} and CausePath {cause:?}, not the caught $.error.Error and $.error.Cause"
+                    ));
+                }
+                return Ok(state.name);
+            }
+            "Pass" | "Parallel" => {}
+            "Task" if state.notifies() => {}
+            other => {
+                return Err(format!(
+                    "the failure path from {start} goes through {other} state {name} before failing"
+                ));
+            }
+        }
+        name = state
+            .str("Next")
+            .ok_or_else(|| format!("{name} on the failure path has no Next"))?
+            .to_owned();
+    }
+}
+
+/// Every Lambda task's catchers keep the error and cause in `$.error` and lead to a notice and then a
+/// Fail state; every other way into that path also puts the error in `$.error` first.
+pub fn failure_path_problems(asl: &Asl) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut entries: BTreeSet<&str> = BTreeSet::new();
+    for task in asl.lambda_tasks() {
+        for (i, catcher) in task.catchers().iter().enumerate() {
+            if catcher.get("ResultPath").and_then(Value::as_str) != Some("$.error") {
+                problems.push(format!(
+                    "{}.Catch[{i}] does not keep the error in $.error",
+                    task.name
+                ));
+            }
+            match catcher.get("Next").and_then(Value::as_str) {
+                Some(next) => {
+                    entries.insert(next);
+                }
+                None => problems.push(format!("{}.Catch[{i}] has no Next", task.name)),
+            }
+        }
+    }
+    for entry in &entries {
+        if let Err(problem) = follow_failure_path(asl, entry) {
+            problems.push(problem);
+        }
+        for state in asl.top_level_states() {
+            for t in state.transitions().iter().filter(|t| t.target == *entry) {
+                let result_path = if let Some(i) = t.via.strip_prefix("Catch[") {
+                    let i: usize = i.trim_end_matches(']').parse().unwrap_or(usize::MAX);
+                    state
+                        .catchers()
+                        .get(i)
+                        .and_then(|c| c.get("ResultPath"))
+                        .and_then(Value::as_str)
+                } else if state.kind() == "Pass" {
+                    state.str("ResultPath")
+                } else {
+                    None
+                };
+                if result_path != Some("$.error") {
+                    problems.push(format!(
+                        "{}.{} enters the failure path at {entry} without putting the error in $.error",
+                        state.name, t.via
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The values a Choice state compares `variable` with (`StringEquals`), in any rule, however nested.
+pub fn choice_string_values(state: &State<'_>, variable: &str) -> BTreeSet<String> {
+    fn walk(rule: &Value, variable: &str, found: &mut BTreeSet<String>) {
+        if rule.get("Variable").and_then(Value::as_str) == Some(variable) {
+            if let Some(value) = rule.get("StringEquals").and_then(Value::as_str) {
+                found.insert(value.to_owned());
+            }
+        }
+        for key in ["And", "Or"] {
+            for inner in rule
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                walk(inner, variable, found);
+            }
+        }
+        if let Some(inner) = rule.get("Not") {
+            walk(inner, variable, found);
+        }
+    }
+    let mut found = BTreeSet::new();
+    for rule in state.array("Choices") {
+        walk(rule, variable, &mut found);
+    }
+    found
+}
+
+/// Where a Choice state goes when `variable` equals `value` in a rule that tests nothing else.
+pub fn choice_target<'a>(state: &State<'a>, variable: &str, value: &str) -> Option<&'a str> {
+    state
+        .array("Choices")
+        .iter()
+        .find(|rule| {
+            rule.get("Variable").and_then(Value::as_str) == Some(variable)
+                && rule.get("StringEquals").and_then(Value::as_str) == Some(value)
+        })
+        .and_then(|rule| rule.get("Next"))
+        .and_then(Value::as_str)
+}
+
+/// No notice carries a SAS URL or the whole state (which holds one).
+pub fn notice_problems(asl: &Asl) -> Vec<String> {
+    let mut problems = Vec::new();
+    for task in asl.sns_tasks() {
+        let Some(parameters) = task.body.get("Parameters") else {
+            problems.push(format!("{} publishes without Parameters", task.name));
+            continue;
+        };
+        if parameters.get("TopicArn").and_then(Value::as_str) != Some("${NotificationTopicArn}") {
+            problems.push(format!(
+                "{} does not publish to ${{NotificationTopicArn}}",
+                task.name
+            ));
+        }
+        if parameters.get("Message").is_none() && parameters.get("Message.$").is_none() {
+            problems.push(format!("{} publishes no Message", task.name));
+        }
+        visit_paths(parameters, &mut |key, path| {
+            let whole = matches!(
+                path.trim(),
+                "$" | "$.state" | "$.notice" | "$$.Execution.Input"
+            );
+            if whole || SAS_FIELDS.iter().any(|field| path.contains(field)) {
+                problems.push(format!(
+                    "{}: {key} = {path:?} would put a SAS URL in the notice",
+                    task.name
+                ));
+            }
+        });
+    }
+    problems
+}
+
+/// Calls `visit(key, value)` for every `"key.$": "value"` path or intrinsic, however nested.
+fn visit_paths(value: &Value, visit: &mut dyn FnMut(&str, &str)) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v.as_str() {
+                    Some(path) if k.ends_with(".$") => visit(k, path),
+                    _ => visit_paths(v, visit),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| visit_paths(v, visit)),
+        _ => {}
+    }
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Static checks of the infrastructure, offline once the tools are installed:
+#   1. asl-validator on the state machine definition (infra/statemachine/publish.asl.json)
+#   2. cfn-lint on the SAM template (infra/template.yaml)
+#   3. cfn-lint on the template's translation to plain CloudFormation by aws-sam-translator
+#
+# Installs its tools on first use, at the versions pinned in tools/static-checks-requirements.txt and
+# tools/node/package-lock.json: Python ones into .venv/, Node ones into .tools/node/. A later run
+# reinstalls only when a pin file changed. Needs python3 (with venv) and npm.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+venv="$root/.venv"
+node_prefix="$root/.tools/node"
+out="$root/target/static-checks"
+asl="infra/statemachine/publish.asl.json"
+template="infra/template.yaml"
+translated="$out/template.translated.json"
+
+started=$SECONDS
+say() { printf '%s\n' "$*"; }
+
+# A pin file's digest, kept beside what it installed: equal digests mean the install is current.
+digest() { sha256sum "$@" | sha256sum | cut -d' ' -f1; }
+
+install_python_tools() {
+    local stamp="$venv/.static-checks.sha256" want
+    want="$(digest tools/static-checks-requirements.txt)"
+    if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        return
+    fi
+    say "installing Python tools into .venv ..."
+    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --requirement tools/static-checks-requirements.txt
+    printf '%s\n' "$want" >"$stamp"
+}
+
+install_node_tools() {
+    local stamp="$node_prefix/.static-checks.sha256" want
+    want="$(digest tools/node/package.json tools/node/package-lock.json)"
+    if [[ -x "$node_prefix/node_modules/.bin/asl-validator" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        return
+    fi
+    say "installing Node tools into .tools/node ..."
+    mkdir -p "$node_prefix"
+    cp tools/node/package.json tools/node/package-lock.json "$node_prefix/"
+    npm ci --prefix "$node_prefix" --no-audit --no-fund --loglevel=error
+    printf '%s\n' "$want" >"$stamp"
+}
+
+install_python_tools
+install_node_tools
+mkdir -p "$out"
+
+tools_ready=$SECONDS
+
+say "asl-validator $("$node_prefix/node_modules/.bin/asl-validator" --version): $asl"
+"$node_prefix/node_modules/.bin/asl-validator" --json-path "$asl"
+say ""
+
+say "$("$venv/bin/cfn-lint" --version): $template (SAM template, with SAM's schemas)"
+"$venv/bin/cfn-lint" -- "$template"
+say "  no findings"
+
+say "aws-sam-translator $("$venv/bin/python" -c 'import samtranslator; print(samtranslator.__version__)'): offline translation"
+"$venv/bin/python" tools/sam_translate.py "$template" "$translated"
+
+say "$("$venv/bin/cfn-lint" --version): ${translated#"$root/"} (the CloudFormation that SAM generates)"
+"$venv/bin/cfn-lint" -- "$translated"
+say "  no findings"
+
+say ""
+say "static checks passed in $((SECONDS - started)) s (tools ready after $((tools_ready - started)) s)"
