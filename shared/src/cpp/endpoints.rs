@@ -13,6 +13,20 @@ use crate::cpp::operation::{
 };
 use crate::retry::Replay;
 
+/// What must be escaped in a URL path segment.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
 /// Which stored copy of an offer to read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OfferView {
@@ -40,8 +54,7 @@ pub struct OperationRef {
 impl OperationRef {
     /// Where to poll an operation known from the submissions list.
     pub fn for_submission(publisher: &str, offer: &str, operation_id: &str) -> Self {
-        let segment =
-            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let segment = |s: &str| percent_encoding::utf8_percent_encode(s, PATH_SEGMENT).to_string();
         Self {
             location: format!(
                 "/api/publishers/{}/offers/{}/operations/{}",
@@ -348,6 +361,11 @@ mod tests {
         assert_eq!(absolute.id.as_deref(), Some("abc"));
         let legacy = OperationRef::from_location(
             "/api/operations/contoso$contoso-offer$2$preview?api-version=2017-10-31",
+        );
+        let odd = OperationRef::for_submission("p", "o?x", "a b/c");
+        assert_eq!(
+            odd.location,
+            "/api/publishers/p/offers/o%3Fx/operations/a%20b%2Fc"
         );
         assert_eq!(legacy.id, None);
     }

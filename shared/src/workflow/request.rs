@@ -211,13 +211,13 @@ fn check_id(field: &str, value: &str) -> Result<(), WorkflowError> {
             &format!("is longer than {MAX_ID_LEN} characters"),
         ));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || c == '/')
-    {
+    // CPP ids are ASCII letters, digits, '-', '_' (and '.' in some publisher ids); anything else would
+    // need escaping in every URL and execution name built from them.
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if let Some(bad) = value.chars().find(|c| !allowed(*c)) {
         return Err(field_error(
             field,
-            &format!("{value:?} contains whitespace, '/' or control characters"),
+            &format!("{value:?} contains {bad:?}; use ASCII letters, digits, '-', '_' or '.'"),
         ));
     }
     Ok(())
@@ -308,6 +308,8 @@ mod tests {
                 "offerId is longer than 50",
             ),
             ("offerId", Some(json!(7)), "field offerId: invalid type"),
+            ("offerId", Some(json!("a?b")), "contains '?'"),
+            ("publisherId", Some(json!("con toso")), "contains ' '"),
             (
                 "planId",
                 Some(json!("Gen2")),
