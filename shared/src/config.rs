@@ -72,6 +72,10 @@ pub struct TriggerConfig {
     pub publisher_id: Option<String>,
     pub sas_min_validity_days: u32,
     pub state_machine_arn: String,
+    /// `MANIFEST_BUCKET`: storage events from other buckets are refused; `None` accepts any bucket.
+    pub manifest_bucket: Option<String>,
+    /// `MANIFEST_PREFIX`: storage events for keys not under it are refused; `None` accepts any key.
+    pub manifest_prefix: Option<String>,
 }
 
 impl TriggerConfig {
@@ -85,6 +89,8 @@ impl TriggerConfig {
             publisher_id: vars.optional("CPP_PUBLISHER_ID"),
             sas_min_validity_days: vars.sas_min_validity_days()?,
             state_machine_arn: vars.required("STATE_MACHINE_ARN")?,
+            manifest_bucket: vars.optional("MANIFEST_BUCKET"),
+            manifest_prefix: vars.optional("MANIFEST_PREFIX"),
         })
     }
 }
@@ -378,8 +384,24 @@ mod tests {
             (trigger.sas_min_validity_days, trigger.publisher_id),
             (30, None)
         );
+        assert_eq!(
+            (trigger.manifest_bucket, trigger.manifest_prefix),
+            (None, None)
+        );
         let err = TriggerConfig::from_lookup(|_| None).unwrap_err();
         assert_eq!(err.variable, "STATE_MACHINE_ARN");
+        let vars: HashMap<&str, &str> = [
+            (
+                "STATE_MACHINE_ARN",
+                "arn:aws:states:eu-west-1:1:stateMachine:p",
+            ),
+            ("MANIFEST_BUCKET", "contoso-builds"),
+            ("MANIFEST_PREFIX", "manifests/"),
+        ]
+        .into();
+        let trigger = TriggerConfig::from_lookup(|n| vars.get(n).map(|v| v.to_string())).unwrap();
+        assert_eq!(trigger.manifest_bucket.as_deref(), Some("contoso-builds"));
+        assert_eq!(trigger.manifest_prefix.as_deref(), Some("manifests/"));
     }
 
     #[test]

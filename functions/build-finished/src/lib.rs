@@ -22,7 +22,7 @@ use shared::workflow::{
 };
 use time::OffsetDateTime;
 
-use crate::event::Trigger;
+use crate::event::{ObjectRef, Trigger};
 use crate::execution_name::execution_name;
 use crate::start::{Started, start_execution};
 
@@ -130,6 +130,9 @@ async fn prepare(trigger: Trigger, deps: &Deps) -> Result<Vec<Publish>, Workflow
             Ok(vec![publish(request)?])
         }
         Trigger::Objects(objects) => {
+            for object in &objects {
+                check_source(object, &deps.config)?;
+            }
             let mut publishes = Vec::with_capacity(objects.len());
             for object in &objects {
                 let bytes = manifest_object::read_manifest(&deps.s3, object).await?;
@@ -140,6 +143,32 @@ async fn prepare(trigger: Trigger, deps: &Deps) -> Result<Vec<Publish>, Workflow
             Ok(publishes)
         }
     }
+}
+
+/// Storage events count only for the configured bucket and prefix (when set): another object is no
+/// build manifest of this deployment, whatever it holds.
+fn check_source(object: &ObjectRef, config: &TriggerConfig) -> Result<(), WorkflowError> {
+    if let Some(bucket) = config
+        .manifest_bucket
+        .as_deref()
+        .filter(|b| *b != object.bucket)
+    {
+        return Err(WorkflowError::invalid_input(format!(
+            "{object}: bucket {:?} (key {:?}) is not the manifest bucket {bucket:?} (MANIFEST_BUCKET)",
+            object.bucket, object.key
+        )));
+    }
+    if let Some(prefix) = config
+        .manifest_prefix
+        .as_deref()
+        .filter(|p| !object.key.starts_with(p))
+    {
+        return Err(WorkflowError::invalid_input(format!(
+            "{object}: key {:?} (bucket {:?}) is not under the manifest prefix {prefix:?} (MANIFEST_PREFIX)",
+            object.key, object.bucket
+        )));
+    }
+    Ok(())
 }
 
 fn publish(request: PublishRequest) -> Result<Publish, WorkflowError> {

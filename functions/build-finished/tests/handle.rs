@@ -43,6 +43,8 @@ impl Harness {
             publisher_id: None,
             sas_min_validity_days: 21,
             state_machine_arn: STATE_MACHINE.into(),
+            manifest_bucket: None,
+            manifest_prefix: None,
         };
         let credentials = Credentials::new("AKIDTEST", "test-secret-key", None, None, "test");
         // Retries off: a failure case answers at once instead of backing off for real.

@@ -100,6 +100,7 @@ async fn write_image(
                     "the draft changed since it was read (412); reading it again"
                 );
             }
+            Err(e) if e.kind == ErrorKind::PreconditionFailed => break,
             Err(e) => {
                 return Err(WorkflowError::from_cpp(
                     &format!("writing the draft of {publisher}/{offer_id}"),
@@ -111,7 +112,7 @@ async fn write_image(
     Err(WorkflowError::new(
         ErrorName::CppConflict,
         format!(
-            "the draft of {publisher}/{offer_id} kept changing while it was written ({MAX_WRITE_ATTEMPTS} attempts)"
+            "the draft of {publisher}/{offer_id} kept changing while it was written ({MAX_WRITE_ATTEMPTS} attempts, each answered 412); someone else is editing the offer, nothing was written"
         ),
     ))
 }

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::cpp::{Operation, OperationStatus, StepMessage, StepStatus};
+use crate::redact::redact_sas;
 use crate::workflow::state::{OperationKind, RunStatus};
 
 /// Classifies an operation: for a publish, success is the preview being ready (the operation
@@ -45,7 +46,8 @@ pub fn classify(kind: OperationKind, operation: &Operation) -> RunStatus {
 }
 
 /// Microsoft's messages worth showing a person: error-level ones, else those of the current step.
-/// The same text at operation and step level is shown once.
+/// The same text at operation and step level is shown once. They go to the workflow state and the
+/// notifications, so a SAS URL they quote loses its signature.
 pub fn messages_for_people(operation: &Operation) -> Vec<String> {
     let errors: Vec<&StepMessage> = operation.error_messages().collect();
     let chosen = if errors.is_empty() {
@@ -57,7 +59,10 @@ pub fn messages_for_people(operation: &Operation) -> Vec<String> {
         errors
     };
     let mut texts: Vec<String> = Vec::with_capacity(chosen.len());
-    for text in chosen.into_iter().map(|m| strip_html(&m.html)) {
+    for text in chosen
+        .into_iter()
+        .map(|m| redact_sas(&strip_html(&m.html)).into_owned())
+    {
         if !text.is_empty() && !texts.contains(&text) {
             texts.push(text);
         }
@@ -83,7 +88,9 @@ pub fn parse_time_frame(text: &str) -> Option<Duration> {
         .fold(None, |max: Option<f64>, n| {
             Some(max.map_or(n, |m| m.max(n)))
         })?;
-    (upper > 0.0).then(|| Duration::from_secs_f64(upper * unit_seconds as f64))
+    // An absurd estimate ("99999999999999999999 days") is a very long one, not a reason to panic.
+    (upper > 0.0)
+        .then(|| Duration::try_from_secs_f64(upper * unit_seconds as f64).unwrap_or(Duration::MAX))
 }
 
 /// When to look again: halfway through what the current step is expected to take still, or a
@@ -175,6 +182,10 @@ mod tests {
         for text in ["", "soon", "< 0 min", "3 fortnights", "days"] {
             assert_eq!(parse_time_frame(text), None, "{text}");
         }
+        let absurd = format!("< {} days", "9".repeat(400));
+        for text in ["99999999999999999999 days", absurd.as_str()] {
+            assert_eq!(parse_time_frame(text), Some(Duration::MAX), "{text}");
+        }
     }
 
     #[test]
@@ -253,6 +264,13 @@ mod tests {
             RunStatus::Failed
         );
         assert_eq!(messages_for_people(&blocked), ["No image found & more"]);
+        let quoting = op(json!({"status": "failed", "messages": [{"level": "error",
+            "messageHtml": "<p>Cannot copy <a href=\"https://a.blob.core.windows.net/v/os.vhd?sp=rl&amp;sig=S3CRET\">the VHD</a>: https://a.blob.core.windows.net/v/os.vhd?sp=rl&amp;sig=S3CRET</p>"}]}));
+        let shown = messages_for_people(&quoting).join(" ");
+        assert!(
+            !shown.contains("S3CRET") && shown.contains("sig=REDACTED"),
+            "{shown}"
+        );
         let blocked_without_error =
             op(json!({"status": "running", "steps": [{"status": "blocked", "messages": []}]}));
         assert_eq!(

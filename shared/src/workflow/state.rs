@@ -108,6 +108,12 @@ impl WorkflowState {
 
     /// Reads the state a function was invoked with; a field of the wrong type is named.
     pub fn from_value(value: Value) -> Result<Self, WorkflowError> {
+        // serde would read an array as the request's fields in order and name the wrong problem.
+        if !value.is_object() {
+            return Err(WorkflowError::invalid_input(
+                "workflow state must be a JSON object",
+            ));
+        }
         // Flattened fields lose their path in errors, so the request part is read on its own first.
         decode::<PublishRequest>("workflow state", value.clone())?;
         let state: Self = decode("workflow state", value)?;
@@ -169,6 +175,8 @@ mod tests {
         let err = WorkflowState::from_value(value).unwrap_err();
         assert_eq!(err.name, crate::workflow::ErrorName::InvalidInput);
         assert!(err.message.contains("pollCount"), "{err}");
+        let err = WorkflowState::from_value(json!(["contoso", "contoso-linux"])).unwrap_err();
+        assert_eq!(err.message, "workflow state must be a JSON object");
         let mut value = state_json();
         value["action"] = json!("delete");
         assert!(

@@ -2,6 +2,7 @@
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use percent_encoding::percent_decode_str;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -9,7 +10,7 @@ use crate::auth::Tokens;
 use crate::clock::VirtualClock;
 use crate::config::EmulatorConfig;
 use crate::error::ApiError;
-use crate::faults::FaultSet;
+use crate::faults::{FaultSet, merge_at};
 use crate::observe::{LoggedRequest, RequestLog};
 use crate::offers::Store;
 use crate::operations::{FailMark, step_index};
@@ -87,6 +88,39 @@ impl App {
         let (store, now) = self.settled();
         let offer = store.offer(publisher, offer).ok()?;
         offer.render_slot(slot, now, &self.config).ok().flatten()
+    }
+
+    /// Another writer's change to the draft of the offer `path` names (`/api/publishers/{p}/offers/{o}...`):
+    /// `patch` merged at `pointer`, and a fresh ETag.
+    pub(crate) fn concurrent_write(
+        &self,
+        path: &str,
+        pointer: &str,
+        patch: &Value,
+    ) -> Result<(), String> {
+        let segments: Vec<String> = path
+            .split('/')
+            .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
+            .collect();
+        let after = |name: &str| {
+            segments
+                .iter()
+                .position(|s| s == name)
+                .and_then(|i| segments.get(i + 1))
+                .filter(|s| !s.is_empty())
+        };
+        let (Some(publisher), Some(offer_id)) = (after("publishers"), after("offers")) else {
+            return Err(format!("{path} names no offer"));
+        };
+        let (mut store, now) = self.settled();
+        let stamp = store.stamp(now);
+        let offer = store
+            .offer_mut(publisher, offer_id)
+            .map_err(|e| e.message)?;
+        let mut doc = offer.doc.clone();
+        merge_at(&mut doc, pointer, patch)?;
+        offer.replace_draft(doc, stamp);
+        Ok(())
     }
 
     pub(crate) fn fail_at_step(

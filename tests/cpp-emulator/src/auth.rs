@@ -23,6 +23,8 @@ const API_VERSIONS: [&str; 2] = ["2017-10-31", "2016-08-01-preview"];
 #[derive(Debug, Default)]
 pub(crate) struct Tokens {
     issued: HashMap<String, OffsetDateTime>,
+    /// Every token ever issued, revoked ones too, for tests that check a client never shows one.
+    history: Vec<String>,
 }
 
 pub(crate) struct Issued {
@@ -38,6 +40,7 @@ impl Tokens {
         let expires_on = now + Duration::from_secs(expires_in);
         let token = format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple());
         self.issued.insert(token.clone(), expires_on);
+        self.history.push(token.clone());
         Issued {
             token,
             expires_in,
@@ -51,6 +54,10 @@ impl Tokens {
 
     pub(crate) fn revoke_all(&mut self) {
         self.issued.clear();
+    }
+
+    pub(crate) fn history(&self) -> Vec<String> {
+        self.history.clone()
     }
 }
 

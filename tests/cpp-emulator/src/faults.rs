@@ -31,7 +31,8 @@ fn one() -> u32 {
 /// What happens to a request hit by a fault.
 ///
 /// JSON: `{"status":503,"retryAfter":"2","body":{...}}`, `{"delayMs":1500}`,
-/// `{"drop":"beforeHandling"}` or `{"drop":"afterHandling"}`.
+/// `{"drop":"beforeHandling"}`, `{"drop":"afterHandling"}` or
+/// `{"concurrentWrite":{"pointer":"/definition/offer","patch":{...}}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "FaultActionWire", into = "FaultActionWire")]
 pub enum FaultAction {
@@ -47,6 +48,10 @@ pub enum FaultAction {
     DropBeforeHandling,
     /// The request IS applied, then the connection is closed with no response.
     DropAfterHandling,
+    /// Another writer changes the offer the request names just before it is handled: `patch` is
+    /// applied at the JSON pointer `pointer` of the draft as a JSON merge patch (RFC 7386) and the
+    /// ETag changes, so an `If-Match` read before is stale. Then the request is handled normally.
+    ConcurrentWrite { pointer: String, patch: Value },
 }
 
 impl FaultAction {
@@ -57,6 +62,7 @@ impl FaultAction {
             Self::Delay { by } => format!("delay {}ms", by.as_millis()),
             Self::DropBeforeHandling => "dropBeforeHandling".to_owned(),
             Self::DropAfterHandling => "dropAfterHandling".to_owned(),
+            Self::ConcurrentWrite { pointer, .. } => format!("concurrentWrite {pointer}"),
         }
     }
 }
@@ -68,7 +74,17 @@ enum DropWhen {
     AfterHandling,
 }
 
-/// The flat JSON form of a fault action; exactly one of `status`, `delayMs`, `drop` is set.
+/// `{"pointer": "/definition/offer", "patch": {...}}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConcurrentWriteWire {
+    #[serde(default)]
+    pointer: String,
+    patch: Value,
+}
+
+/// The flat JSON form of a fault action; exactly one of `status`, `delayMs`, `drop`,
+/// `concurrentWrite` is set.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct FaultActionWire {
@@ -82,27 +98,39 @@ struct FaultActionWire {
     delay_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     drop: Option<DropWhen>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    concurrent_write: Option<ConcurrentWriteWire>,
 }
 
 impl TryFrom<FaultActionWire> for FaultAction {
     type Error = String;
 
     fn try_from(wire: FaultActionWire) -> Result<Self, Self::Error> {
-        match (wire.status, wire.delay_ms, wire.drop) {
-            (Some(status), None, None) if (100..=599).contains(&status) => Ok(Self::Status {
+        match (wire.status, wire.delay_ms, wire.drop, wire.concurrent_write) {
+            (Some(status), None, None, None) if (100..=599).contains(&status) => Ok(Self::Status {
                 status,
                 retry_after: wire.retry_after,
                 body: wire.body,
             }),
-            (Some(status), None, None) => Err(format!("status {status} is not an HTTP status")),
-            (None, Some(ms), None) => Ok(Self::Delay {
+            (Some(status), None, None, None) => {
+                Err(format!("status {status} is not an HTTP status"))
+            }
+            (None, Some(ms), None, None) => Ok(Self::Delay {
                 by: Duration::from_millis(ms),
             }),
-            (None, None, Some(DropWhen::BeforeHandling)) => Ok(Self::DropBeforeHandling),
-            (None, None, Some(DropWhen::AfterHandling)) => Ok(Self::DropAfterHandling),
-            _ => {
-                Err("a fault action needs exactly one of `status`, `delayMs` or `drop`".to_owned())
+            (None, None, Some(DropWhen::BeforeHandling), None) => Ok(Self::DropBeforeHandling),
+            (None, None, Some(DropWhen::AfterHandling), None) => Ok(Self::DropAfterHandling),
+            (None, None, None, Some(write)) => {
+                check_pointer(&write.pointer)?;
+                Ok(Self::ConcurrentWrite {
+                    pointer: write.pointer,
+                    patch: write.patch,
+                })
             }
+            _ => Err(
+                "a fault action needs exactly one of `status`, `delayMs`, `drop` or `concurrentWrite`"
+                    .to_owned(),
+            ),
         }
     }
 }
@@ -132,6 +160,71 @@ impl From<FaultAction> for FaultActionWire {
                 drop: Some(DropWhen::AfterHandling),
                 ..Self::default()
             },
+            FaultAction::ConcurrentWrite { pointer, patch } => Self {
+                concurrent_write: Some(ConcurrentWriteWire { pointer, patch }),
+                ..Self::default()
+            },
+        }
+    }
+}
+
+fn check_pointer(pointer: &str) -> Result<(), String> {
+    if pointer.is_empty() || pointer.starts_with('/') {
+        Ok(())
+    } else {
+        Err(format!(
+            "concurrentWrite.pointer {pointer:?} is not a JSON pointer (\"\" or starting with '/')"
+        ))
+    }
+}
+
+/// Applies `patch` at `pointer` in `doc` as a JSON merge patch (RFC 7386): objects merge key by key,
+/// `null` removes a key, any other value replaces. Objects missing on the way are created; array
+/// elements are named by index.
+pub(crate) fn merge_at(doc: &mut Value, pointer: &str, patch: &Value) -> Result<(), String> {
+    check_pointer(pointer)?;
+    let mut target = doc;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        target = match target {
+            Value::Object(map) => map
+                .entry(token)
+                .or_insert_with(|| Value::Object(serde_json::Map::new())),
+            Value::Array(items) => {
+                let index: usize = token
+                    .parse()
+                    .map_err(|_| format!("{pointer}: {token:?} is not an array index"))?;
+                let len = items.len();
+                items
+                    .get_mut(index)
+                    .ok_or_else(|| format!("{pointer}: index {index} is past the end ({len})"))?
+            }
+            _ => {
+                return Err(format!(
+                    "{pointer}: {token:?} is below a value that is not a container"
+                ));
+            }
+        };
+    }
+    merge(target, patch);
+    Ok(())
+}
+
+fn merge(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(serde_json::Map::new());
+    }
+    if let Value::Object(map) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                map.shift_remove(key);
+            } else {
+                merge(map.entry(key.clone()).or_insert(Value::Null), value);
+            }
         }
     }
 }
@@ -189,6 +282,7 @@ mod tests {
             json!({"delayMs": 1500}),
             json!({"drop": "beforeHandling"}),
             json!({"drop": "afterHandling"}),
+            json!({"concurrentWrite": {"pointer": "/definition/offer", "patch": {"x": 1}}}),
         ];
         for case in cases {
             let action: FaultAction = serde_json::from_value(case.clone()).unwrap();
@@ -204,6 +298,33 @@ mod tests {
         assert!(serde_json::from_value::<FaultAction>(json!({})).is_err());
         assert!(serde_json::from_value::<FaultAction>(json!({"drop": "sometimes"})).is_err());
         assert!(serde_json::from_value::<FaultAction>(json!({"status": 5000})).is_err());
+        let relative = json!({"concurrentWrite": {"pointer": "definition", "patch": 1}});
+        assert!(serde_json::from_value::<FaultAction>(relative).is_err());
+        let with_status = json!({"status": 412, "concurrentWrite": {"pointer": "", "patch": {}}});
+        assert!(serde_json::from_value::<FaultAction>(with_status).is_err());
+    }
+
+    #[test]
+    fn merge_at_follows_json_merge_patch_below_a_pointer() {
+        let mut doc = json!({"a": {"keep": 1, "drop": 2, "list": [{"x": 1}]}, "b": "text"});
+        merge_at(
+            &mut doc,
+            "/a",
+            &json!({"drop": null, "new": {"deep": true}}),
+        )
+        .unwrap();
+        merge_at(&mut doc, "/a/list/0", &json!({"y": 2})).unwrap();
+        merge_at(&mut doc, "/c/d~1e", &json!("created")).unwrap();
+        merge_at(&mut doc, "/b", &json!({"now": "an object"})).unwrap();
+        assert_eq!(
+            doc,
+            json!({"a": {"keep": 1, "list": [{"x": 1, "y": 2}], "new": {"deep": true}},
+                   "b": {"now": "an object"}, "c": {"d/e": "created"}})
+        );
+        assert!(merge_at(&mut doc, "/a/list/5", &json!(1)).is_err());
+        assert!(merge_at(&mut doc, "/a/keep/x", &json!(1)).is_err());
+        merge_at(&mut doc, "", &json!({"b": null})).unwrap();
+        assert!(doc.get("b").is_none());
     }
 
     #[test]

@@ -156,6 +156,17 @@ pub(crate) async fn observe(State(app): State<Arc<App>>, request: Request, next:
             tokio::time::sleep(by).await;
             next.run(request).await
         }
+        Some(FaultAction::ConcurrentWrite { pointer, patch }) => {
+            match app.concurrent_write(&path, &pointer, &patch) {
+                Ok(()) => {
+                    tracing::debug!(%method, %path, %pointer, "fault: another writer changed the offer")
+                }
+                Err(error) => {
+                    tracing::warn!(%method, %path, %error, "fault: concurrent write not applied")
+                }
+            }
+            next.run(request).await
+        }
         Some(FaultAction::DropBeforeHandling) => {
             tracing::debug!(%method, %path, "fault: dropping the connection before handling");
             return drop_connection(abort).await;

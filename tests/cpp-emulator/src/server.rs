@@ -189,6 +189,12 @@ impl RunningEmulator {
         self.app.tokens().revoke_all();
     }
 
+    /// Every access token issued so far, revoked and expired ones included, oldest first. In-process
+    /// only (never over the control API): for tests that check a client never logs or shows one.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.app.tokens().history()
+    }
+
     pub fn shutdown(self) {
         drop(self);
     }

@@ -648,6 +648,9 @@ fn the_environment_is_the_designed_one_and_never_holds_the_secret() {
         "CPP_MAX_POLLS",
         "CPP_WATCH_OFFERS",
         "STATE_MACHINE_ARN",
+        // build-finished's check of where a storage event comes from (README, Configuration).
+        "MANIFEST_BUCKET",
+        "MANIFEST_PREFIX",
     ];
     let template = template();
     for (name, _) in template.resources_of_type("AWS::Serverless::Function") {
@@ -766,6 +769,13 @@ fn build_finished_reads_manifests_and_starts_the_state_machine_by_its_built_arn(
         pattern["detail"]["object"]["key"],
         json!([{"wildcard": {"Fn::Sub": "${ManifestPrefix}*.json"}}])
     );
+    // The function refuses what the rule would not deliver: the same bucket and prefix.
+    let env = template.function_environment("BuildFinishedFunction");
+    assert_eq!(
+        json!([env["MANIFEST_BUCKET"]]),
+        pattern["detail"]["bucket"]["name"]
+    );
+    assert_eq!(env["MANIFEST_PREFIX"], json!({"Ref": "ManifestPrefix"}));
 }
 
 #[test]

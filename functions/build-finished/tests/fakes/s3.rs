@@ -40,6 +40,13 @@ impl FakeS3 {
             .insert((bucket.into(), key.into()), body.into());
     }
 
+    /// Removes the object, as if it was deleted after the event about it was sent.
+    #[allow(dead_code)] // used by tests/reliability, which shares these fakes
+    pub fn delete(&self, bucket: &str, key: &str) {
+        let mut state = self.state.lock().unwrap();
+        state.objects.remove(&(bucket.to_owned(), key.to_owned()));
+    }
+
     pub fn fail_with(&self, status: u16, code: &str) {
         self.state.lock().unwrap().fault = Some((status, code.into()));
     }

@@ -154,11 +154,13 @@ async fn adds_lists_and_clears_faults_in_the_documented_json_shape() {
         json!({"delayMs": 10}),
         json!({"drop": "beforeHandling"}),
         json!({"drop": "afterHandling"}),
+        json!({"concurrentWrite": {"pointer": "/definition/offer", "patch": {"k": "v"}}}),
     ] {
         let fault = json!({"pathContains": "/never-called", "action": action});
         let response = control(&h, reqwest::Method::POST, "/faults", Some(fault)).await;
         assert_eq!(response.status(), StatusCode::CREATED, "{action}");
         let echoed: Value = response.json().await.unwrap();
+        assert_eq!(echoed["action"], action, "stored as sent");
         assert_eq!(echoed["times"], 1, "times defaults to 1");
         assert_eq!(echoed["method"], Value::Null);
     }

@@ -236,3 +236,85 @@ async fn request_log_records_requests_without_secrets() {
     );
     assert!(!serialized.contains("emulator-client-secret"));
 }
+
+#[tokio::test]
+async fn concurrent_write_changes_the_draft_first_so_the_if_match_is_stale() {
+    let h = start().await;
+    let response = h.get(OFFER).await;
+    let read_etag = crate::common::etag(&response);
+    let mut ours: Value = response.json().await.unwrap();
+    ours["definition"]["displayText"] = json!("our change");
+    let theirs = json!({"microsoft-azure-marketplace.summary": "their change", "x-new": [1, 2]});
+    h.emu.inject_fault(fault(
+        Some("PUT"),
+        "/offers/contosovirtualmachine",
+        1,
+        FaultAction::ConcurrentWrite {
+            pointer: "/definition/offer".into(),
+            patch: theirs,
+        },
+    ));
+
+    let stale = h.put(OFFER, &ours, Some(&read_etag)).await;
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+    let logged = h.emu.requests().into_iter().last().unwrap();
+    assert_eq!(
+        (logged.status, logged.fault.as_deref()),
+        (412, Some("concurrentWrite /definition/offer"))
+    );
+
+    let reread = h.get(OFFER).await;
+    let fresh_etag = crate::common::etag(&reread);
+    assert_ne!(
+        fresh_etag, read_etag,
+        "the other writer's change has a new ETag"
+    );
+    let mut doc: Value = reread.json().await.unwrap();
+    let offer = &doc["definition"]["offer"];
+    assert_eq!(offer["microsoft-azure-marketplace.summary"], "their change");
+    assert_eq!(offer["x-new"], json!([1, 2]));
+    assert_eq!(
+        offer["microsoft-azure-marketplace.title"],
+        h.get_json(OFFER).await["definition"]["offer"]["microsoft-azure-marketplace.title"],
+        "the rest of the document is kept"
+    );
+    assert_ne!(doc["definition"]["displayText"], "our change");
+
+    doc["definition"]["displayText"] = json!("our change");
+    let written = h.put(OFFER, &doc, Some(&fresh_etag)).await;
+    assert_eq!(written.status(), StatusCode::OK, "used up after `times`");
+    let both = h.get_json(OFFER).await;
+    assert_eq!(both["definition"]["displayText"], "our change");
+    assert_eq!(
+        both["definition"]["offer"]["microsoft-azure-marketplace.summary"],
+        "their change"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_write_on_a_path_without_an_offer_changes_nothing() {
+    let h = start().await;
+    let before = h.get_json(OFFER).await;
+    h.emu.inject_fault(fault(
+        None,
+        "/api/publishers",
+        1,
+        FaultAction::ConcurrentWrite {
+            pointer: "/definition".into(),
+            patch: json!({"x": 1}),
+        },
+    ));
+    assert_eq!(h.get("/api/publishers").await.status(), StatusCode::OK);
+    assert_eq!(h.get_json(OFFER).await, before);
+}
+
+#[tokio::test]
+async fn issued_tokens_lists_every_token_even_revoked_ones() {
+    let h = start().await;
+    let first = h.token();
+    h.emu.revoke_tokens();
+    h.advance(Duration::ZERO).await;
+    assert_eq!(h.emu.issued_tokens(), [first, h.token()]);
+    let log = serde_json::to_string(&h.emu.requests()).unwrap();
+    assert!(!log.contains(&h.token()), "still never in the request log");
+}

@@ -1,0 +1,13 @@
+//! The reliability matrix (see the crate documentation): one test binary for all four handlers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod aws;
+mod support;
+
+mod bad_input;
+mod faults;
+mod fuzz;
+mod nothing_lost;
+mod races;
+mod secrets;
+mod tokens;
