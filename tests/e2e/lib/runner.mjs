@@ -1,0 +1,192 @@
+// Runs the real state machine in-process with aws-local-stepfunctions. Its Task states reach the
+// functions through the bridge below; Wait and Retry pauses take no real time, and the emulator's
+// clock is moved instead, so days of certification pass in seconds and always the same way.
+import { randomUUID } from 'node:crypto';
+
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+
+import { allStates, functionName, loadDefinition } from './definition.mjs';
+import { invokeFunction } from './stack.mjs';
+
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
+const SNS_PUBLISH = 'arn:aws:states:::sns:publish';
+// The function that reads the operation after a Wait: the clock moves by the wait before it runs.
+const CHECK_FUNCTION = 'check-last-operation';
+
+/**
+ * Runs one execution to its end. Returns
+ * `{status, output, error, cause, states, notifications, invocations, simulated: {waitSeconds, retrySeconds, waits, retries}}`.
+ * `onEvent` receives aws-local-stepfunctions' events (StateEntered, StateExited, StateRetried, ...) and
+ * the bridge's own (ClockAdvanced, NotificationSent), in the order they happened.
+ * `beforeInvoke({state, function, payload})` runs before each function call (to inject faults mid-run);
+ * `waitMs` is the real pause of each Wait state (0: none).
+ */
+export async function runExecution({
+  stack,
+  input,
+  executionArn,
+  executionName,
+  onEvent = () => {},
+  beforeInvoke = async () => {},
+  waitMs = 0,
+  timeoutSeconds = 600,
+}) {
+  const definition = loadDefinition();
+  // The definition allows 30 days; Node's setTimeout overflows past 24.8 days (and fires at once),
+  // and a local run must end in minutes anyway.
+  definition.TimeoutSeconds = timeoutSeconds;
+  const record = {
+    states: [],
+    notifications: [],
+    invocations: [],
+    simulated: { waitSeconds: 0, retrySeconds: 0, waits: 0, retries: 0 },
+  };
+  const bridge = new Bridge({ stack, definition, record, beforeInvoke, onEvent });
+  // The library validates the definition (asl-validator, ARNs and paths checked) before it runs.
+  const machine = new StateMachine(definition);
+  const execution = machine.run(input, {
+    overrides: {
+      taskResourceLocalHandlers: bridge.handlers(),
+      waitTimeOverrides: Object.fromEntries(statesOfType(definition, 'Wait').map((name) => [name, waitMs])),
+      retryIntervalOverrides: Object.fromEntries(
+        allStates(definition)
+          .filter(([, state]) => state.Retry)
+          .map(([name]) => [name, 0]),
+      ),
+    },
+    context: { Execution: { Id: executionArn, Name: executionName } },
+  });
+  const events = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered') record.states.push(event.state.name);
+      onEvent(event);
+    }
+  })();
+  let outcome;
+  try {
+    outcome = { status: 'SUCCEEDED', output: await execution.result };
+  } catch (e) {
+    if (!(e instanceof ExecutionError)) throw e; // timed out or aborted: the harness's problem
+    // The error that ended the run (a Fail state's Error and Cause, or an uncaught one).
+    outcome = { status: 'FAILED', error: e.cause?.name, cause: e.cause?.message };
+  }
+  await events;
+  return { ...outcome, ...record };
+}
+
+function statesOfType(definition, type) {
+  return allStates(definition)
+    .filter(([, state]) => state.Type === type)
+    .map(([name]) => name);
+}
+
+/** A function's error as Step Functions' lambda:invoke integration raises it. */
+class FunctionError extends Error {
+  constructor(name, cause) {
+    super(cause);
+    this.name = name;
+  }
+}
+
+/** The local stand-in for the Lambda and SNS integrations, keyed by Task state name. */
+class Bridge {
+  constructor({ stack, definition, record, beforeInvoke, onEvent }) {
+    this.stack = stack;
+    this.definition = definition;
+    this.record = record;
+    this.beforeInvoke = beforeInvoke;
+    this.onEvent = onEvent;
+    // Per Task state: attempts per retrier, and the simulated pause owed before the next attempt.
+    this.retrying = new Map();
+  }
+
+  handlers() {
+    const handlers = {};
+    for (const [name, state] of allStates(this.definition)) {
+      if (state.Type !== 'Task') continue;
+      if (state.Resource === LAMBDA_INVOKE) handlers[name] = (input) => this.invoke(name, state, input);
+      else if (state.Resource === SNS_PUBLISH) handlers[name] = (input) => this.notify(name, input);
+      else throw new Error(`state ${name}: the e2e bridge does not know resource ${state.Resource}`);
+    }
+    return handlers;
+  }
+
+  async invoke(stateName, state, parameters) {
+    await drainEvents();
+    const fn = functionName(parameters.FunctionName);
+    const payload = parameters.Payload;
+    const pending = this.retrying.get(stateName);
+    if (pending?.owed) {
+      // A retry: the time its Retry rule would have waited passes on the emulator's clock.
+      await this.advance(stateName, 'retry', pending.owed);
+      pending.owed = 0;
+    } else if (fn === CHECK_FUNCTION && Number.isFinite(payload?.nextCheckSeconds)) {
+      // The Wait before this check took no real time: the emulator's clock makes up for it.
+      await this.advance(stateName, 'wait', payload.nextCheckSeconds);
+    }
+    // A scenario's hook, e.g. to inject faults when the run reaches a given point.
+    await this.beforeInvoke({ state: stateName, function: fn, payload });
+    let result;
+    try {
+      result = await invokeFunction(this.stack.watchUrl, fn, payload);
+    } catch (e) {
+      // watch unreachable: what the Lambda SDK reports when the service cannot be called.
+      result = { ok: false, errorType: 'Lambda.SdkClientException', errorMessage: e.message, raw: e.message };
+    }
+    this.record.invocations.push({ state: stateName, function: fn, ok: result.ok, errorType: result.errorType });
+    if (result.ok) {
+      this.retrying.delete(stateName);
+      return { ExecutedVersion: '$LATEST', Payload: result.payload, StatusCode: 200 };
+    }
+    // Lambda's integration names the error by the function's errorType; the Cause is its error document.
+    const error = result.errorType
+      ? new FunctionError(result.errorType, result.raw)
+      : new FunctionError('Lambda.ServiceException', `invoke ${fn}: HTTP ${result.status}: ${result.errorMessage}`);
+    this.oweRetryPause(stateName, state, error);
+    throw error;
+  }
+
+  async advance(stateName, reason, seconds) {
+    await this.stack.emulator.advanceClock(seconds);
+    const simulated = this.record.simulated;
+    if (reason === 'retry') {
+      simulated.retrySeconds += seconds;
+      simulated.retries += 1;
+    } else {
+      simulated.waitSeconds += seconds;
+      simulated.waits += 1;
+    }
+    this.onEvent({ type: 'ClockAdvanced', state: stateName, reason, seconds });
+  }
+
+  /** Mirrors the state's Retry rules to know whether this error is retried and after how long. */
+  oweRetryPause(stateName, state, error) {
+    const tracker = this.retrying.get(stateName) ?? { attempts: (state.Retry ?? []).map(() => 0), owed: 0 };
+    const index = (state.Retry ?? []).findIndex((r) =>
+      r.ErrorEquals.some((e) => e === error.name || e === 'States.ALL' || e === 'States.TaskFailed'),
+    );
+    const retrier = state.Retry?.[index];
+    if (!retrier || tracker.attempts[index] >= (retrier.MaxAttempts ?? 3)) {
+      // Not retried: the state is left, and a later entry starts counting afresh.
+      this.retrying.delete(stateName);
+      return;
+    }
+    // The pause without jitter: FULL jitter would wait anything up to it.
+    const interval = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** tracker.attempts[index];
+    tracker.attempts[index] += 1;
+    tracker.owed = Math.min(interval, retrier.MaxDelaySeconds ?? Infinity);
+    this.retrying.set(stateName, tracker);
+  }
+
+  async notify(stateName, parameters) {
+    await drainEvents();
+    const notification = { state: stateName, topicArn: parameters.TopicArn, subject: parameters.Subject, message: parameters.Message };
+    this.record.notifications.push(notification);
+    this.onEvent({ type: 'NotificationSent', ...notification });
+    return { MessageId: randomUUID() };
+  }
+}
+
+// The library hands its events over in microtasks: one macrotask later, all so far have been
+// delivered, so the bridge's own events come after the StateEntered that led to them.
+const drainEvents = () => new Promise((resolve) => setImmediate(resolve));
