@@ -5,11 +5,16 @@ CARGO ?= cargo
 
 .PHONY: test lint fmt static-checks emulator
 
-# Ends with one line totalling every test binary's results.
+# Ends with one line totalling every test's results: cargo's test binaries, then the end-to-end tests.
 test: lint static-checks
 	mkdir -p target
 	$(CARGO) test --workspace --locked --all-targets 2>&1 | tee target/test-output.log
-	@awk '/^test result:/ { passed += $$4; failed += $$6 } END { printf "%d passed, %d failed\n", passed, failed }' target/test-output.log
+	@e2e=0; $(MAKE) --no-print-directory e2e || e2e=$$?; \
+	[[ -f $(E2E_TAP) ]] || echo "the end-to-end tests did not run"; \
+	awk '/^test result:/ { passed += $$4; failed += $$6 } \
+	     /^# pass [0-9]+$$/ { passed += $$3 } /^# (fail|cancelled) [0-9]+$$/ { failed += $$3 } \
+	     END { printf "%d passed, %d failed\n", passed, failed }' target/test-output.log $$(ls $(E2E_TAP) 2>/dev/null); \
+	exit $$e2e
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -25,3 +30,43 @@ static-checks:
 # The CPP emulator on a fixed port, a simulated day per real second.
 emulator:
 	$(CARGO) run --locked -p cpp-emulator -- --port 8480 --clock-scale 86400
+
+# The whole pipeline on this machine (tests/e2e/README.md): the real state machine run by
+# aws-local-stepfunctions on Node 22, the functions behind `cargo lambda watch`, moto_server for S3 and
+# Step Functions, the CPP emulator for Microsoft. tests/e2e/setup.sh installs the pinned tools.
+E2E_NODE := .tools/e2e/node_modules/.bin/node
+E2E_TAP := target/e2e/results.tap
+# target/debug/{cpp-emulator,<function>} come from the build `make test` makes (a no-op right after it):
+# a plain `cargo build` resolves other dependency features and would compile them all a second time.
+E2E_BUILD := $(CARGO) test --workspace --locked --all-targets --no-run --quiet
+.PHONY: e2e demo
+e2e:
+	tests/e2e/setup.sh
+	$(E2E_BUILD)
+	rm -f $(E2E_TAP) && mkdir -p $(dir $(E2E_TAP))
+	$(E2E_NODE) --test --test-reporter=spec --test-reporter-destination=stdout \
+		--test-reporter=tap --test-reporter-destination=$(E2E_TAP) 'tests/e2e/*.test.mjs'
+
+# One build from the manifest upload to live, narrated, with days of certification in seconds.
+demo:
+	tests/e2e/setup.sh
+	$(E2E_BUILD)
+	$(E2E_NODE) tests/e2e/demo.mjs
+
+# The benchmark, not a test (`make test` never runs it): cold start, memory and size of the release
+# binaries, CPP API calls, waiting cost and throughput, each next to its target and to the Python peer
+# cloudpub (installed at the versions in tools/bench-requirements.txt into .tools/bench-venv).
+# Prints a table and writes target/bench/report.json. More runs: make bench BENCH_ARGS="--runs 50".
+BENCH_VENV := .tools/bench-venv
+BENCH_ARGS ?=
+.PHONY: bench
+bench:
+	@want="$$(sha256sum tools/bench-requirements.txt | cut -d' ' -f1)"; \
+	if [[ ! -x $(BENCH_VENV)/bin/python || "$$(cat $(BENCH_VENV)/.pins 2>/dev/null)" != "$$want" ]]; then \
+		echo "installing the peer (cloudpub) into $(BENCH_VENV) ..."; \
+		python3 -m venv $(BENCH_VENV); \
+		$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --requirement tools/bench-requirements.txt; \
+		echo "$$want" > $(BENCH_VENV)/.pins; \
+	fi
+	$(CARGO) build --release --locked -p build-finished -p update-and-publish -p check-last-operation -p validate-and-go-live -p bench
+	target/release/bench --python $(BENCH_VENV)/bin/python $(BENCH_ARGS)

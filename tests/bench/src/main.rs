@@ -1,0 +1,145 @@
+//! `make bench`: a benchmark, not a test. It measures the release binaries and the pipeline, prints a
+//! table with each figure next to its target, and writes target/bench/report.json. A missed target is
+//! reported, never an error: the exit status says only whether the benchmark itself could run.
+
+mod aws;
+mod coldstart;
+mod pipeline;
+mod report;
+mod runtime_api;
+mod scenarios;
+mod server;
+mod sim;
+mod statemachine;
+mod stats;
+mod throughput;
+
+use std::path::{Path, PathBuf};
+
+use report::Report;
+
+pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const USAGE: &str =
+    "usage: bench [--runs N] [--pipelines N] [--python PATH] [--bin-dir DIR] [--out FILE]
+  --runs N        cold starts per function and for the peer (default 20)
+  --pipelines N   concurrent pipelines in the throughput run (default 100)
+  --python PATH   a Python with cloudpub installed, for the peer (skipped when absent)
+  --bin-dir DIR   where the release bootstraps are (default target/release)
+  --out FILE      the JSON report (default target/bench/report.json)";
+
+struct Options {
+    runs: usize,
+    pipelines: usize,
+    python: Option<PathBuf>,
+    bin_dir: PathBuf,
+    out: PathBuf,
+}
+
+fn options() -> BenchResult<Options> {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    let mut options = Options {
+        runs: 20,
+        pipelines: 100,
+        python: None,
+        bin_dir: coldstart::default_bin_dir(),
+        out: target.join("bench/report.json"),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))
+        };
+        match flag.as_str() {
+            "--runs" => options.runs = value()?.parse()?,
+            "--pipelines" => options.pipelines = value()?.parse()?,
+            "--python" => options.python = Some(value()?.into()),
+            "--bin-dir" => options.bin_dir = value()?.into(),
+            "--out" => options.out = value()?.into(),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}\n{USAGE}").into()),
+        }
+    }
+    if options.runs == 0 || options.pipelines == 0 {
+        return Err("--runs and --pipelines must be at least 1".into());
+    }
+    Ok(options)
+}
+
+fn environment() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, usize::from);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    format!(
+        "release binaries (opt-level s, LTO, stripped), {} Linux {}, {cpus} CPUs, load average {} at start\n\
+         (deployed on arm64 Graviton: absolute times differ)",
+        std::env::consts::ARCH,
+        kernel.trim(),
+        load.join(" ")
+    )
+}
+
+#[tokio::main]
+async fn main() -> BenchResult<()> {
+    let options = options()?;
+    let logs = options
+        .out
+        .parent()
+        .map_or_else(|| PathBuf::from("logs"), |p| p.join("logs"));
+    if logs.exists() {
+        std::fs::remove_dir_all(&logs)?;
+    }
+    std::fs::create_dir_all(&logs)?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+
+    eprintln!(
+        "bench: cold starts ({} runs per function) ...",
+        options.runs
+    );
+    let cold_start = coldstart::ours(&options.bin_dir, options.runs, &logs).await?;
+    let (peer, peer_note) = match &options.python {
+        Some(python) if python.exists() => {
+            eprintln!("bench: peer cold starts ...");
+            (
+                Some(coldstart::peer(python, options.runs, &logs).await?),
+                None,
+            )
+        }
+        Some(python) => (None, Some(format!("{} does not exist", python.display()))),
+        None => (None, Some("no --python given".to_owned())),
+    };
+    eprintln!("bench: API calls and waiting cost ...");
+    let scenarios = scenarios::run().await?;
+    eprintln!("bench: throughput ({} pipelines) ...", options.pipelines);
+    let throughput = throughput::run(options.pipelines).await?;
+
+    let mut report = Report {
+        command: format!("make bench (target/release/bench {})", args.join(" ")),
+        environment: environment(),
+        cold_start,
+        peer,
+        peer_note,
+        api_driver: "each function's handle() called in-process by an interpreter of the real \
+                     infra/statemachine/publish.asl.json (Choice, Wait, Retry, Catch, Parallel as defined); \
+                     build-finished against local S3 and Step Functions stand-ins; not the e2e harness"
+            .into(),
+        api_calls: scenarios.api,
+        waiting: scenarios.timelines,
+        price_per_1000_transitions_usd: scenarios::PRICE_PER_TRANSITION * 1000.0,
+        throughput: Some(throughput),
+        checks: Vec::new(),
+    };
+    report.evaluate();
+    print!("{}", report.render());
+    if let Some(dir) = options.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&options.out, serde_json::to_string_pretty(&report)?)?;
+    println!("\nreport: {}", options.out.display());
+    Ok(())
+}
