@@ -47,6 +47,15 @@ e2e:
 	$(E2E_NODE) --test --test-reporter=spec --test-reporter-destination=stdout \
 		--test-reporter=tap --test-reporter-destination=$(E2E_TAP) 'tests/e2e/*.test.mjs'
 
+# The long seeded chaos run (tests/RELIABILITY.md): make chaos CHAOS_EXECUTIONS=60 CHAOS_SEED=20261121
+CHAOS_EXECUTIONS ?= 60
+CHAOS_SEED ?= 20261121
+.PHONY: chaos
+chaos:
+	tests/e2e/setup.sh
+	$(E2E_BUILD)
+	CHAOS_EXECUTIONS=$(CHAOS_EXECUTIONS) CHAOS_SEED=$(CHAOS_SEED) $(E2E_NODE) tests/e2e/chaos.mjs
+
 # One build from the manifest upload to live, narrated, with days of certification in seconds.
 demo:
 	tests/e2e/setup.sh

@@ -20,6 +20,9 @@ const CHECK_FUNCTION = 'check-last-operation';
  * the bridge's own (ClockAdvanced, NotificationSent), in the order they happened.
  * `beforeInvoke({state, function, payload})` runs before each function call (to inject faults mid-run);
  * `waitMs` is the real pause of each Wait state (0: none).
+ * `exclusive(fn)`, optional, runs each function call (clock move, hook and invoke) under a lock shared by
+ * executions run at the same time: one execution's clock move never lands inside another's call (in
+ * AWS an invocation takes milliseconds, not simulated hours). lib/lock.mjs makes one.
  */
 export async function runExecution({
   stack,
@@ -30,6 +33,7 @@ export async function runExecution({
   beforeInvoke = async () => {},
   waitMs = 0,
   timeoutSeconds = 600,
+  exclusive = (fn) => fn(),
 }) {
   const definition = loadDefinition();
   // The definition allows 30 days; Node's setTimeout overflows past 24.8 days (and fires at once),
@@ -41,7 +45,7 @@ export async function runExecution({
     invocations: [],
     simulated: { waitSeconds: 0, retrySeconds: 0, waits: 0, retries: 0 },
   };
-  const bridge = new Bridge({ stack, definition, record, beforeInvoke, onEvent });
+  const bridge = new Bridge({ stack, definition, record, beforeInvoke, onEvent, exclusive });
   // The library validates the definition (asl-validator, ARNs and paths checked) before it runs.
   const machine = new StateMachine(definition);
   const execution = machine.run(input, {
@@ -90,8 +94,9 @@ class FunctionError extends Error {
 
 /** The local stand-in for the Lambda and SNS integrations, keyed by Task state name. */
 class Bridge {
-  constructor({ stack, definition, record, beforeInvoke, onEvent }) {
+  constructor({ stack, definition, record, beforeInvoke, onEvent, exclusive }) {
     this.stack = stack;
+    this.exclusive = exclusive;
     this.definition = definition;
     this.record = record;
     this.beforeInvoke = beforeInvoke;
@@ -113,6 +118,10 @@ class Bridge {
 
   async invoke(stateName, state, parameters) {
     await drainEvents();
+    return this.exclusive(() => this.invokeNow(stateName, state, parameters));
+  }
+
+  async invokeNow(stateName, state, parameters) {
     const fn = functionName(parameters.FunctionName);
     const payload = parameters.Payload;
     const pending = this.retrying.get(stateName);
