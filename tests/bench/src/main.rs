@@ -70,14 +70,36 @@ fn options() -> BenchResult<Options> {
     Ok(options)
 }
 
+/// The workspace's release `opt-level`, as the binaries were built with it.
+fn release_opt_level() -> String {
+    let manifest = include_str!("../../../Cargo.toml");
+    let release = manifest
+        .split("[profile.release]")
+        .nth(1)
+        .unwrap_or_default();
+    release
+        .lines()
+        .take_while(|line| !line.starts_with('['))
+        .find_map(|line| line.trim().strip_prefix("opt-level"))
+        .map(|value| {
+            value
+                .trim_start_matches([' ', '='])
+                .trim()
+                .trim_matches('"')
+                .to_owned()
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
 fn environment() -> String {
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
     format!(
-        "release binaries (opt-level s, LTO, stripped), {} Linux {}, {cpus} CPUs, load average {} at start\n\
+        "release binaries (opt-level {}, LTO, stripped), {} Linux {}, {cpus} CPUs, load average {} at start\n\
          (deployed on arm64 Graviton: absolute times differ)",
+        release_opt_level(),
         std::env::consts::ARCH,
         kernel.trim(),
         load.join(" ")
