@@ -7,10 +7,8 @@ mod fakes;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_s3::config::retry::RetryConfig;
-use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use build_finished::execution_name::execution_name;
-use build_finished::{Deps, aws_timeouts, handle};
+use build_finished::{Deps, handle};
 use fakes::s3::FakeS3;
 use fakes::sfn::FakeSfn;
 use lambda_runtime::{Context, LambdaEvent};
@@ -46,29 +44,7 @@ impl Harness {
             manifest_bucket: None,
             manifest_prefix: None,
         };
-        let credentials = Credentials::new("AKIDTEST", "test-secret-key", None, None, "test");
-        // Retries off: a failure case answers at once instead of backing off for real.
-        let s3_client = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .endpoint_url(&s3.url)
-                .region(Region::new("eu-west-1"))
-                .credentials_provider(credentials.clone())
-                .force_path_style(true)
-                .timeout_config(aws_timeouts())
-                .retry_config(RetryConfig::disabled())
-                .build(),
-        );
-        let sfn_client = aws_sdk_sfn::Client::from_conf(
-            aws_sdk_sfn::Config::builder()
-                .behavior_version(aws_sdk_sfn::config::BehaviorVersion::latest())
-                .endpoint_url(&sfn.url)
-                .region(aws_sdk_sfn::config::Region::new("eu-west-1"))
-                .credentials_provider(credentials)
-                .timeout_config(aws_timeouts())
-                .retry_config(RetryConfig::disabled())
-                .build(),
-        );
+        let (s3_client, sfn_client) = fakes::clients(&s3, &sfn, "test-secret-key");
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW.unix_timestamp() as u64);
         let clock = Arc::new(ManualClock::new(start));
         let deps = Deps {
