@@ -12,7 +12,7 @@ use lambda_runtime::{Context, LambdaEvent};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use shared::clock::Clock;
-use shared::config::{Config, TriggerConfig};
+use shared::config::TriggerConfig;
 use shared::cpp::{ClientOptions, CppClient};
 use shared::deps::CppDeps;
 use shared::workflow::WorkflowError;
@@ -105,20 +105,7 @@ impl World {
         let base = emulator.base_url();
         let clock = Arc::new(BenchClock::default());
         let deps = || -> BenchResult<CppDeps> {
-            let config = Config::from_lookup(|name| {
-                let fixed = match name {
-                    "CPP_API_BASE_URL" | "CPP_LOGIN_BASE_URL" => Some(base.as_str()),
-                    "CPP_TENANT_ID" => Some("bench-tenant"),
-                    "CPP_CLIENT_ID" => Some(client_id.as_str()),
-                    "CPP_CLIENT_SECRET" => Some(secret.as_str()),
-                    _ => None,
-                };
-                env.iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| *v)
-                    .or(fixed)
-                    .map(str::to_owned)
-            })?;
+            let config = test_harness::functions_config(&base, &client_id, &secret, env)?;
             let options = ClientOptions {
                 clock: clock.clone(),
                 ..ClientOptions::default()

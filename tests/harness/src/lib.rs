@@ -8,7 +8,7 @@ use cpp_emulator::{Emulator, EmulatorConfig, LoggedRequest, RunningEmulator};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use shared::clock::ManualClock;
-use shared::config::Config;
+use shared::config::{Config, ConfigError};
 use shared::cpp::{ClientOptions, CppClient};
 use shared::deps::CppDeps;
 use shared::retry::RetrySettings;
@@ -46,21 +46,8 @@ impl Harness {
             .unwrap_or_else(|e| panic!("emulator: {e}"));
         emulator.seed_offer(test_offer(&[SEEDED_VERSION]));
         let base = emulator.base_url();
-        let config = Config::from_lookup(|name| {
-            let fixed = match name {
-                "CPP_API_BASE_URL" | "CPP_LOGIN_BASE_URL" => Some(base.as_str()),
-                "CPP_TENANT_ID" => Some("tenant-1"),
-                "CPP_CLIENT_ID" => Some(client_id.as_str()),
-                "CPP_CLIENT_SECRET" => Some(secret.as_str()),
-                _ => None,
-            };
-            env.iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| *v)
-                .or(fixed)
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|e| panic!("config: {e}"));
+        let config = functions_config(&base, &client_id, &secret, env)
+            .unwrap_or_else(|e| panic!("config: {e}"));
         let clock = Arc::new(ManualClock::starting_now());
         let options = ClientOptions {
             clock: clock.clone(),
@@ -135,6 +122,30 @@ impl Harness {
             .map(|images| images.keys().cloned().collect())
             .unwrap_or_default()
     }
+}
+
+/// The functions' configuration for an emulator at `base` with its client id and secret, with `env`
+/// overriding or adding variables (e.g. `CPP_MAX_POLLS`).
+pub fn functions_config(
+    base: &str,
+    client_id: &str,
+    secret: &str,
+    env: &[(&str, &str)],
+) -> Result<Config, ConfigError> {
+    Config::from_lookup(|name| {
+        let fixed = match name {
+            "CPP_API_BASE_URL" | "CPP_LOGIN_BASE_URL" => Some(base),
+            "CPP_TENANT_ID" => Some("tenant-1"),
+            "CPP_CLIENT_ID" => Some(client_id),
+            "CPP_CLIENT_SECRET" => Some(secret),
+            _ => None,
+        };
+        env.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+            .or(fixed)
+            .map(str::to_owned)
+    })
 }
 
 /// A SAS URL for the image `name`, valid for a year.
