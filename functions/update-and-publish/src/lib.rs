@@ -1,6 +1,8 @@
 //! update-and-publish: add the build's image version to the draft offer, PUT it back with the ETag
 //! it was read with, and publish the draft to preview, unless a publish of it is running or done.
 
+use std::time::SystemTime;
+
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use shared::config::Config;
@@ -23,7 +25,7 @@ pub async fn handle(
     let client = deps.client_for(&event.context);
     let r = &state.request;
     let span = tracing::info_span!("update_and_publish", offer_id = %r.offer_id, plan_id = %r.plan_id, version = %r.version);
-    update_and_publish(&client, &deps.config, state)
+    update_and_publish(&client, &deps.config, deps.clock.now(), state)
         .instrument(span)
         .await
 }
@@ -31,10 +33,11 @@ pub async fn handle(
 pub async fn update_and_publish(
     client: &CppClient,
     config: &Config,
+    now: SystemTime,
     mut state: WorkflowState,
 ) -> Result<WorkflowState, WorkflowError> {
     let request = state.request.clone();
-    let change = write_image(client, config, &request).await?;
+    let change = write_image(client, config, now, &request).await?;
     let operation = match change {
         ImageChange::AlreadyPresent => match publish_of_this_draft(client, &request).await? {
             Some(existing) => {
@@ -62,6 +65,7 @@ pub async fn update_and_publish(
 async fn write_image(
     client: &CppClient,
     config: &Config,
+    now: SystemTime,
     request: &PublishRequest,
 ) -> Result<ImageChange, WorkflowError> {
     let (publisher, offer_id) = (&request.publisher_id, &request.offer_id);
@@ -88,6 +92,15 @@ async fn write_image(
         if change == ImageChange::AlreadyPresent {
             return Ok(change);
         }
+        // A run queued behind another publication starts days after its manifest arrived.
+        request
+            .check_image_url(now, config.sas_min_validity_days)
+            .map_err(|e| {
+                WorkflowError::invalid_input(format!(
+                    "{}, as the version is about to be written; sign a new URL and upload the manifest again (nothing was written)",
+                    e.message
+                ))
+            })?;
         // Our version is not in the draft yet, so any operation running now is someone else's.
         if let Some(busy) = active_operation(client, request).await? {
             return Err(offer_busy(request, &busy));

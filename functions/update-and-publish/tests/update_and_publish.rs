@@ -5,10 +5,13 @@ use std::time::Duration;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
+use shared::clock::Clock;
 use shared::cpp::OfferView;
 use shared::workflow::{Action, ErrorName, OperationKind, RunStatus, WorkflowState};
 use test_harness::cpp_emulator::{EmulatorConfig, Fault, FaultAction};
 use test_harness::{Harness, OFFER, PUBLISHER, context, request, test_offer};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use update_and_publish::handle;
 
 async fn run(h: &Harness, version: &str) -> Result<WorkflowState, shared::workflow::WorkflowError> {
@@ -247,6 +250,37 @@ async fn another_operation_on_the_offer_means_busy_and_nothing_is_written() {
     assert_eq!(err.name, ErrorName::OfferBusy, "{err}");
     assert_eq!(h.count("PUT", &format!("/offers/{OFFER}")), 0);
     assert_eq!(h.count("POST", "/publish"), 1);
+}
+
+#[tokio::test]
+async fn a_sas_url_that_expires_too_soon_by_the_time_the_version_is_written_is_refused() {
+    let h = Harness::start().await;
+    // Valid for 30 days on arrival; the run then waited 15 days behind another publication.
+    let expiry = OffsetDateTime::from(h.clock.now()) + time::Duration::days(30);
+    let mut request = request("1.1.0");
+    request.os_vhd_url = request.os_vhd_url.replace(
+        "se=2099-01-31T00:00:00Z",
+        &format!("se={}", expiry.format(&Rfc3339).unwrap()),
+    );
+    h.advance(Duration::from_secs(15 * 86_400));
+    let state = WorkflowState::start(request, Action::Publish);
+    let err = handle(
+        LambdaEvent::new(serde_json::to_value(state).unwrap(), context()),
+        &h.deps,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.name, ErrorName::InvalidInput, "{err}");
+    assert!(
+        err.message.starts_with("osVhdUrl SAS expires")
+            && err.message.contains("less than 21 days from now")
+            && err.message.contains("nothing was written"),
+        "{err}"
+    );
+    assert!(!err.message.contains("sig-1.1.0"), "{err}");
+    assert_eq!(h.count("PUT", &format!("/offers/{OFFER}")), 0);
+    assert_eq!(h.count("POST", "/publish"), 0);
+    assert_eq!(h.versions_in("draft"), ["1.0.0"]);
 }
 
 #[tokio::test]

@@ -123,13 +123,21 @@ impl PublishRequest {
             request.publisher_id = rules.default_publisher.unwrap_or_default().to_owned();
         }
         request.validate()?;
-        let url = SasUrl::parse(&request.os_vhd_url).map_err(|e| field_error("osVhdUrl", &e))?;
-        url.check_usable(
-            rules.now,
-            Duration::days(i64::from(rules.sas_min_validity_days)),
-        )
-        .map_err(|e| field_error("osVhdUrl", &e))?;
+        request.check_image_url(rules.now, rules.sas_min_validity_days)?;
         Ok(request)
+    }
+
+    /// The image URL is one CPP can copy from for at least `min_validity_days` after `now`: checked on
+    /// arrival, and again when the version is written, which can be days later for a queued run.
+    pub fn check_image_url(
+        &self,
+        now: impl Into<OffsetDateTime>,
+        min_validity_days: u32,
+    ) -> Result<(), WorkflowError> {
+        let (now, min_validity) = (now.into(), Duration::days(i64::from(min_validity_days)));
+        SasUrl::parse(&self.os_vhd_url)
+            .and_then(|url| url.check_usable(now, min_validity))
+            .map_err(|e| field_error("osVhdUrl", &e))
     }
 
     /// Rules that hold for the whole run (the SAS expiry is checked only on arrival: days pass while it runs).
