@@ -102,11 +102,12 @@ test('another operation running on the offer (OfferBusy) is waited out', async (
   assert.deepEqual(planVersions(offer.preview, PLAN), ['1.0.0', '1.1.0']);
 });
 
-test('an operation that outlasts the OfferBusy retries ends the run failed with OfferBusy', async () => {
+test('an operation that holds the offer longer than a whole publication ends the run failed with OfferBusy', async () => {
   const { stack, pipeline } = e2e;
   const offerId = 'e2e-held';
   await stack.emulator.seedOffer(testOffer(offerId, ['1.0.0']));
-  // Someone else's publish takes days; the retries give up after about two hours.
+  // Someone else's publish reaches sign-off and nobody ever takes it live or cancels it: the run
+  // waits its turn for about 17.5 days (longer than a whole publication), then gives up.
   await stack.emulator.api('POST', `/api/publishers/${PUBLISHER}/offers/${offerId}/publish`);
 
   const run = await pipeline.publish(manifest({ offerId, version: '1.1.0' }));
@@ -114,7 +115,9 @@ test('an operation that outlasts the OfferBusy retries ends the run failed with 
   assert.equal(run.error, 'OfferBusy');
   assert.match(run.cause, /running; one operation runs per offer at a time/);
   assert.ok(run.invocations.every((i) => i.errorType === 'OfferBusy'));
-  assert.ok(run.simulated.retrySeconds >= 3600, `gave up after ${run.simulated.retrySeconds} s`);
+  const days = run.simulated.retrySeconds / 86_400;
+  assert.ok(days >= 16 && days <= 20, `gave up after ${days} days`);
+  assert.equal(run.invocations.length, 111, 'the first attempt and 110 retries, at most 4 h apart');
   assert.deepEqual(events(run), ['failed']);
   assert.equal(run.notifications[0].message.error, 'OfferBusy');
   assert.equal(run.requestCounts['PUT offer'], undefined, 'the offer was not written');

@@ -196,6 +196,14 @@ impl<'a> State<'a> {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The `FunctionName` a Lambda task invokes (a definition substitution).
+    pub fn function(&self) -> Option<&'a str> {
+        self.body
+            .get("Parameters")
+            .and_then(|p| p.get("FunctionName"))
+            .and_then(Value::as_str)
+    }
+
     pub fn retriers(&self) -> &'a [Value] {
         self.array("Retry")
     }
@@ -495,23 +503,7 @@ pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
         }
         match retrier_for(&task, "OfferBusy") {
             None => problems.push(format!("{name} does not retry OfferBusy")),
-            Some(r) => {
-                let interval = r
-                    .get("IntervalSeconds")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(1);
-                let total = total_retry_delay_seconds(r);
-                if interval < 60 {
-                    problems.push(format!(
-                        "{name}: OfferBusy is retried after {interval} s; another operation takes minutes at least"
-                    ));
-                }
-                if total > 6.0 * 3600.0 {
-                    problems.push(format!(
-                        "{name}: OfferBusy retries can take {total} s; bounded means hours, not days"
-                    ));
-                }
-            }
+            Some(r) => problems.extend(offer_busy_problems(asl, &task, r)),
         }
         match retrier_for(&task, "CppConflict") {
             None => problems.push(format!("{name} does not retry CppConflict")),
@@ -542,6 +534,63 @@ pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
                 ));
             }
         }
+    }
+    problems
+}
+
+/// A documented publication: certification, provisioning, sign-off and go-live take up to 16 days.
+pub const PUBLICATION_SECONDS: f64 = 16.0 * 86_400.0;
+
+/// The task that writes and publishes: while another operation holds the offer, it queues.
+pub const QUEUEING_FUNCTION: &str = "${UpdateAndPublishFunctionArn}";
+
+/// OfferBusy: the publish task waits its turn behind a whole publication (and its retries notice a
+/// freed offer within hours); other tasks, where a person is waiting, give up after hours.
+fn offer_busy_problems(asl: &Asl, task: &State<'_>, retrier: &Map<String, Value>) -> Vec<String> {
+    let name = task.name;
+    let mut problems = Vec::new();
+    let interval = retrier
+        .get("IntervalSeconds")
+        .and_then(Value::as_u64)
+        .unwrap_or(1);
+    if interval < 60 {
+        problems.push(format!(
+            "{name}: OfferBusy is retried after {interval} s; another operation takes minutes at least"
+        ));
+    }
+    let total = total_retry_delay_seconds(retrier);
+    if task.function() != Some(QUEUEING_FUNCTION) {
+        if total > 6.0 * 3600.0 {
+            problems.push(format!(
+                "{name}: OfferBusy retries can take {total} s; a person is waiting, so hours, not days"
+            ));
+        }
+        return problems;
+    }
+    if total < PUBLICATION_SECONDS {
+        problems.push(format!(
+            "{name}: OfferBusy is waited out for {total} s, less than a whole publication ({PUBLICATION_SECONDS} s); a queued version would fail"
+        ));
+    }
+    let execution = asl.timeout_seconds().unwrap_or(u64::MAX) as f64;
+    if total + PUBLICATION_SECONDS > execution {
+        problems.push(format!(
+            "{name}: OfferBusy is waited out for {total} s; with its own publication after it, that outlasts the execution timeout ({execution} s)"
+        ));
+    }
+    let cap = retrier
+        .get("MaxDelaySeconds")
+        .and_then(Value::as_f64)
+        .unwrap_or(f64::INFINITY);
+    if cap > 6.0 * 3600.0 {
+        problems.push(format!(
+            "{name}: OfferBusy retries are up to {cap} s apart; a freed offer must be noticed within hours"
+        ));
+    }
+    if retrier.contains_key("JitterStrategy") {
+        problems.push(format!(
+            "{name}: the OfferBusy queue has jitter, so its length is no longer what its attempts say"
+        ));
     }
     problems
 }

@@ -250,8 +250,13 @@ fn lambda_tasks_follow_the_retry_policy_of_the_error_table() {
     for task in definition.lambda_tasks() {
         let busy = asl::retrier_for(&task, "OfferBusy").unwrap();
         let total = asl::total_retry_delay_seconds(busy);
+        let wanted = if task.function() == Some(asl::QUEUEING_FUNCTION) {
+            asl::PUBLICATION_SECONDS..=20.0 * 86_400.0
+        } else {
+            1800.0..=6.0 * 3600.0
+        };
         assert!(
-            (1800.0..=6.0 * 3600.0).contains(&total),
+            wanted.contains(&total),
             "{}: OfferBusy waits {total} s in all",
             task.name
         );
@@ -272,6 +277,31 @@ fn lambda_tasks_follow_the_retry_policy_of_the_error_table() {
             json!(5),
         )),
         "OfferBusy is retried after 5 s",
+    );
+    assert_found(
+        asl::retry_policy_problems(&broken(
+            "/States/UpdateAndPublish/Retry/2/MaxAttempts",
+            json!(6),
+        )),
+        "less than a whole publication",
+    );
+    assert_found(
+        asl::retry_policy_problems(&broken(
+            "/States/UpdateAndPublish/Retry/2/MaxDelaySeconds",
+            json!(86_400),
+        )),
+        "a freed offer must be noticed within hours",
+    );
+    assert_found(
+        asl::retry_policy_problems(&broken("/TimeoutSeconds", json!(2_592_000))),
+        "outlasts the execution timeout",
+    );
+    assert_found(
+        asl::retry_policy_problems(&broken(
+            "/States/ValidateAndGoLive/Retry/2/MaxAttempts",
+            json!(110),
+        )),
+        "a person is waiting, so hours, not days",
     );
     assert_found(
         asl::retry_policy_problems(&broken(
