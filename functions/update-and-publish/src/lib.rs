@@ -69,6 +69,8 @@ async fn write_image(
     request: &PublishRequest,
 ) -> Result<ImageChange, WorkflowError> {
     let (publisher, offer_id) = (&request.publisher_id, &request.offer_id);
+    // The change a PUT answered 412 tried to make: that PUT may have been applied and its first answer lost.
+    let mut refused: Option<ImageChange> = None;
     for attempt in 1..=MAX_WRITE_ATTEMPTS {
         let mut offer = client
             .get_offer(publisher, offer_id, OfferView::Draft)
@@ -90,7 +92,8 @@ async fn write_image(
         }
         let change = add_image(&mut offer, request, config.max_images_per_plan)?;
         if change == ImageChange::AlreadyPresent {
-            return Ok(change);
+            // Present right after our own PUT was refused: that PUT was applied, so this run made the change.
+            return Ok(refused.unwrap_or(change));
         }
         // A run queued behind another publication starts days after its manifest arrived.
         request
@@ -112,6 +115,7 @@ async fn write_image(
                     attempt,
                     "the draft changed since it was read (412); reading it again"
                 );
+                refused = Some(change);
             }
             Err(e) if e.kind == ErrorKind::PreconditionFailed => break,
             Err(e) => {
