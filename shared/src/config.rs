@@ -62,6 +62,8 @@ pub struct Config {
     pub poll_min_seconds: u64,
     pub poll_max_seconds: u64,
     pub max_polls: u32,
+    /// `CPP_QUEUE_MAX_DAYS`: how long a run waits for another operation on the offer before `OfferBusy`.
+    pub queue_max_days: u32,
     pub watch_offers: Vec<WatchedOffer>,
 }
 
@@ -94,6 +96,10 @@ impl TriggerConfig {
         })
     }
 }
+
+/// The longest `CPP_QUEUE_MAX_DAYS`: with a 16-day publication after it, it fits the state
+/// machine's 45-day execution timeout (checked in tests/infra-checks).
+pub const QUEUE_MAX_DAYS_LIMIT: u32 = 28;
 
 /// CPP accepts at most this many image versions per plan.
 pub const CPP_IMAGE_LIMIT: usize = 8;
@@ -148,6 +154,12 @@ impl Config {
             poll_min_seconds: vars.number("CPP_POLL_MIN_SECONDS", 300, 1, 31_536_000)?,
             poll_max_seconds: vars.number("CPP_POLL_MAX_SECONDS", 21_600, 1, 31_536_000)?,
             max_polls: vars.number("CPP_MAX_POLLS", 200, 1, 24_000)? as u32,
+            queue_max_days: vars.number(
+                "CPP_QUEUE_MAX_DAYS",
+                18,
+                0,
+                u64::from(QUEUE_MAX_DAYS_LIMIT),
+            )? as u32,
             watch_offers: parse_watch_offers(vars.optional("CPP_WATCH_OFFERS").as_deref())?,
         };
         if config.poll_min_seconds > config.poll_max_seconds {
@@ -303,6 +315,7 @@ mod tests {
             (c.poll_min_seconds, c.poll_max_seconds, c.max_polls),
             (300, 21_600, 200)
         );
+        assert_eq!(c.queue_max_days, 18);
         assert!(c.watch_offers.is_empty() && c.publisher_id.is_none());
         match c.client_secret {
             ClientSecretSource::Value(s) => assert_eq!(s.expose_secret(), "s3cret-value"),
@@ -330,6 +343,7 @@ mod tests {
         let cases = [
             ("CPP_MAX_POLLS", "many", "whole number"),
             ("CPP_MAX_IMAGES_PER_PLAN", "9", "outside"),
+            ("CPP_QUEUE_MAX_DAYS", "40", "outside"),
             ("CPP_API_BASE_URL", "not a url", "not a URL"),
             ("CPP_API_BASE_URL", "http://cloudpartner.azure.com", "https"),
             ("CPP_LOGIN_BASE_URL", "https://login?x=1", "plain base URL"),

@@ -93,10 +93,10 @@ test('another operation running on the offer (OfferBusy) is waited out', async (
   const run = await pipeline.publish(manifest({ offerId, version: '1.1.0' }));
   assert.equal(run.status, 'SUCCEEDED', `${run.error}: ${run.cause}`);
   const publishes = run.invocations.filter((i) => i.function === 'update-and-publish');
-  assert.equal(publishes[0].errorType, 'OfferBusy');
-  assert.equal(publishes.at(-1).ok, true);
-  // The OfferBusy retry waits five minutes and more in AWS; here the clock moved instead.
-  assert.ok(run.simulated.retrySeconds >= 300, `retried after ${run.simulated.retrySeconds} s`);
+  assert.ok(publishes.every((i) => i.ok));
+  // The run queued: it waited five minutes (in AWS; here the clock moved instead), then published.
+  assert.deepEqual(run.states.slice(0, 5), ['ChooseAction', 'UpdateAndPublish', 'QueuedForOffer', 'WaitForOffer', 'UpdateAndPublish']);
+  assert.equal(run.simulated.queueSeconds, 300);
   assert.deepEqual(events(run), ['previewReady']);
   const offer = await stack.emulator.offer(PUBLISHER, offerId);
   assert.deepEqual(planVersions(offer.preview, PLAN), ['1.0.0', '1.1.0']);
@@ -107,17 +107,19 @@ test('an operation that holds the offer longer than a whole publication ends the
   const offerId = 'e2e-held';
   await stack.emulator.seedOffer(testOffer(offerId, ['1.0.0']));
   // Someone else's publish reaches sign-off and nobody ever takes it live or cancels it: the run
-  // waits its turn for about 17.5 days (longer than a whole publication), then gives up.
+  // waits its turn for CPP_QUEUE_MAX_DAYS (18, longer than a whole publication), then gives up.
   await stack.emulator.api('POST', `/api/publishers/${PUBLISHER}/offers/${offerId}/publish`);
 
   const run = await pipeline.publish(manifest({ offerId, version: '1.1.0' }));
   assert.equal(run.status, 'FAILED');
   assert.equal(run.error, 'OfferBusy');
-  assert.match(run.cause, /running; one operation runs per offer at a time/);
-  assert.ok(run.invocations.every((i) => i.errorType === 'OfferBusy'));
-  const days = run.simulated.retrySeconds / 86_400;
-  assert.ok(days >= 16 && days <= 20, `gave up after ${days} days`);
-  assert.equal(run.invocations.length, 111, 'the first attempt and 110 retries, at most 4 h apart');
+  assert.match(run.cause, /running; one operation runs per offer at a time; this run waited 18\.0 days/);
+  assert.equal(run.simulated.queueSeconds, 18 * 86_400);
+  // 5 min doubling to 4 h: 6 waits up to 9600 s, then 107 (the last one cut short to the 18 days).
+  assert.equal(run.simulated.queueWaits, 113);
+  assert.equal(run.invocations.length, 114);
+  assert.ok(run.invocations.slice(0, -1).every((i) => i.ok), 'each visit queued');
+  assert.equal(run.invocations.at(-1).errorType, 'OfferBusy', 'the last one gave up');
   assert.deepEqual(events(run), ['failed']);
   assert.equal(run.notifications[0].message.error, 'OfferBusy');
   assert.equal(run.requestCounts['PUT offer'], undefined, 'the offer was not written');

@@ -58,9 +58,9 @@ const count = (requests, method, suffix, status) =>
 
 /**
  * Two executions on one offer at the same time. One operation runs per offer: whichever comes second
- * meets OfferBusy and waits its turn in the state machine's OfferBusy retry (5 min doubling to 4 h, for
- * about 17.5 days: longer than a whole publication). goLive auto, so the first frees the offer by itself
- * after its go-live, and the second then goes through on its own: no re-run.
+ * finds the offer busy and queues (WaitForOffer: 5 min doubling to 4 h, for up to CPP_QUEUE_MAX_DAYS,
+ * longer than a whole publication). goLive auto, so the first frees the offer by itself after its
+ * go-live, and the second then goes through on its own: no re-run.
  */
 async function twoAtOnce(offerId, first, second) {
   const { stack, pipeline } = e2e;
@@ -74,11 +74,11 @@ async function twoAtOnce(offerId, first, second) {
     assert.equal(run.status, 'SUCCEEDED', `${wanted[i]}: ${run.error}: ${run.cause}`);
     assert.deepEqual(events(run), ['previewReady', 'live']);
   }
-  const queued = runs.filter((run) => run.invocations.some((x) => x.errorType === 'OfferBusy'));
+  const queued = runs.filter((run) => run.states.includes('WaitForOffer'));
   assert.equal(queued.length, 1, 'exactly one of them waited for the other');
-  // Its own retries alone spanned days (the other's waits moved the shared clock too): a bound of hours would have failed it.
-  const waited = queued[0].simulated.retrySeconds;
-  assert.ok(waited >= 86_400, `the queued one retried for ${waited} s`);
+  // Its own waits alone spanned days (the other's waits moved the shared clock too).
+  const waited = queued[0].simulated.queueSeconds;
+  assert.ok(waited >= 86_400, `the queued one waited ${waited} s`);
   const offer = await stack.emulator.offer(PUBLISHER, offerId);
   for (const key of wanted) {
     const [planId, version] = key.split('/');
@@ -118,7 +118,7 @@ test('two versions with manual go-live: the second waits until a person takes th
   assert.equal(preview.status, 'SUCCEEDED', `${preview.error}: ${preview.cause}`);
   assert.deepEqual(events(preview), ['previewReady']);
   // The first waits at publisher sign-off, holding the offer; the second queues behind it until a
-  // person takes the first live, here after its tenth OfferBusy (about 21 simulated hours later).
+  // person takes the first live, here after its tenth wait (about 21 simulated hours later).
   let busy = 0;
   let firstLive;
   const queued = await pipeline.run(second, {
@@ -131,11 +131,8 @@ test('two versions with manual go-live: the second waits until a person takes th
   assert.deepEqual(events(firstLive), ['live']);
   assert.equal(queued.status, 'SUCCEEDED', `${queued.error}: ${queued.cause}`);
   assert.deepEqual(events(queued), ['previewReady']);
-  const publishes = queued.invocations.filter((x) => x.function === 'update-and-publish');
-  assert.deepEqual(
-    publishes.map((x) => x.errorType ?? 'ok'),
-    [...Array(10).fill('OfferBusy'), 'ok'],
-  );
+  assert.equal(queued.simulated.queueWaits, 10);
+  assert.ok(queued.invocations.every((x) => x.ok));
   const secondLive = await pipeline.goLive(second);
   assert.equal(secondLive.status, 'SUCCEEDED', `${secondLive.error}: ${secondLive.cause}`);
   const offer = await stack.emulator.offer(PUBLISHER, offerId);
@@ -144,6 +141,41 @@ test('two versions with manual go-live: the second waits until a person takes th
   const requests = await offerRequests(offerId);
   assert.equal(count(requests, 'POST', '/publish', 202), 2, 'one publish per version');
   assert.equal(count(requests, 'POST', '/golive', 202), 2, 'one go-live per version');
+});
+
+test('throttling on several visits of a long queue does not end it: each visit has its own retries', async () => {
+  const { stack, pipeline } = e2e;
+  const offerId = 'rel-queue-throttled';
+  await stack.emulator.seedOffer(testOffer(offerId, ['1.0.0']));
+  // Someone's publish from the portal holds the offer for days.
+  await stack.emulator.api('POST', `${offerPath(offerId)}/publish`);
+  const execution = await started(manifest({ offerId, version: '1.1.0' }));
+  let calls = 0;
+  let injected = 0;
+  let injectedLast = false;
+  let theirsLive = false;
+  const run = await pipeline.run(execution, {
+    beforeInvoke: async ({ function: fn, payload }) => {
+      if (fn !== 'update-and-publish' || !payload.queue) return;
+      calls += 1;
+      // On 8 visits, the first call meets a 429 asking for an hour: CppThrottled, which the state
+      // machine retries; the retry (the next call) goes through and the run waits on.
+      if (!injectedLast && injected < 8) {
+        await stack.emulator.addFault({ method: 'GET', pathContains: `${offerPath(offerId)}/submissions`, times: 1, action: { status: 429, retryAfter: '3600' } });
+        injected += 1;
+        injectedLast = true;
+      } else {
+        injectedLast = false;
+      }
+      // Once their publish is at sign-off (days), they take it live from the portal.
+      if (calls >= 20 && !theirsLive) theirsLive = await stack.emulator.api('POST', `${offerPath(offerId)}/golive`).then(() => true, () => false);
+    },
+  });
+  assert.equal(run.status, 'SUCCEEDED', `${run.error}: ${run.cause}`);
+  const throttled = run.invocations.filter((x) => x.errorType === 'CppThrottled').length;
+  assert.equal(throttled, 8, "8 CppThrottled over the queue: more than one visit's 6 retries allow");
+  assert.ok(theirsLive);
+  assert.deepEqual(events(run), ['previewReady']);
 });
 
 test('the same storage event delivered five times, three at once, starts one execution and one publish', async () => {

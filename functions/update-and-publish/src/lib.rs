@@ -37,22 +37,25 @@ pub async fn update_and_publish(
     mut state: WorkflowState,
 ) -> Result<WorkflowState, WorkflowError> {
     let request = state.request.clone();
-    let change = write_image(client, config, now, &request).await?;
-    let operation = match change {
-        ImageChange::AlreadyPresent => match publish_of_this_draft(client, &request).await? {
-            Some(existing) => {
-                tracing::info!(operation_id = ?existing.id, "version already in the draft and its publish exists; resuming it");
-                existing
-            }
-            None => publish(client, &request).await?,
-        },
-        ImageChange::Added { ref evicted } => {
-            tracing::info!(?evicted, "image version added to the draft");
-            state.evicted_versions = evicted.clone();
-            publish(client, &request).await?
+    let (written, operation) = match write_and_publish(client, config, now, &request).await {
+        Ok(done) => done,
+        Err(busy) if busy.name == ErrorName::OfferBusy => {
+            state.wait_for_offer(busy, now.into(), config.queue_max_days)?;
+            let queue = state.queue.as_ref();
+            tracing::info!(
+                waiting_for = queue.map(|q| q.waiting_for.as_str()),
+                checks = queue.map(|q| q.checks),
+                next_check_seconds = state.next_check_seconds,
+                "another operation holds the offer; waiting for it"
+            );
+            return Ok(state);
         }
+        Err(e) => return Err(e),
     };
-    state.changed = Some(change != ImageChange::AlreadyPresent);
+    if let ImageChange::Added { evicted } = &written.change {
+        state.evicted_versions = evicted.clone();
+    }
+    state.changed = Some(written.change != ImageChange::AlreadyPresent);
     state.begin_operation(OperationState {
         kind: OperationKind::Publish,
         at: operation,
@@ -61,17 +64,48 @@ pub async fn update_and_publish(
     Ok(state)
 }
 
+/// Writes the image, then publishes the draft or resumes the publish of it that exists.
+async fn write_and_publish(
+    client: &CppClient,
+    config: &Config,
+    now: SystemTime,
+    request: &PublishRequest,
+) -> Result<(Written, OperationRef), WorkflowError> {
+    let written = write_image(client, config, now, request).await?;
+    if !written.found {
+        tracing::info!(change = ?written.change, "image version added to the draft");
+        return Ok((written, publish(client, request).await?));
+    }
+    let operation = match publish_of_this_draft(client, request).await? {
+        Some(existing) => {
+            tracing::info!(operation_id = ?existing.id, "version already in the draft and its publish exists; resuming it");
+            existing
+        }
+        None => publish(client, request).await?,
+    };
+    Ok((written, operation))
+}
+
+/// What writing the image did.
+struct Written {
+    /// The change this run made (`AlreadyPresent` when it made none).
+    change: ImageChange,
+    /// The draft already held the version when last read, so a publish of it may exist.
+    found: bool,
+}
+
 /// Adds the image to the draft; on 412 the draft is read again and the change re-applied.
 async fn write_image(
     client: &CppClient,
     config: &Config,
     now: SystemTime,
     request: &PublishRequest,
-) -> Result<ImageChange, WorkflowError> {
+) -> Result<Written, WorkflowError> {
     let (publisher, offer_id) = (&request.publisher_id, &request.offer_id);
     // The change a PUT answered 412 tried to make: that PUT may have been applied and its first answer lost.
     let mut refused: Option<ImageChange> = None;
-    for attempt in 1..=MAX_WRITE_ATTEMPTS {
+    // One more read than writes: the last 412 may also answer a PUT that was applied.
+    for attempt in 1..=MAX_WRITE_ATTEMPTS + 1 {
         let mut offer = client
             .get_offer(publisher, offer_id, OfferView::Draft)
             .await
@@ -93,31 +127,41 @@ async fn write_image(
         let change = add_image(&mut offer, request, config.max_images_per_plan)?;
         if change == ImageChange::AlreadyPresent {
             // Present right after our own PUT was refused: that PUT was applied, so this run made the change.
-            return Ok(refused.unwrap_or(change));
+            return Ok(Written {
+                change: refused.unwrap_or(change),
+                found: true,
+            });
         }
-        // A run queued behind another publication starts days after its manifest arrived.
-        request
-            .check_image_url(now, config.sas_min_validity_days)
-            .map_err(|e| {
-                WorkflowError::invalid_input(format!(
-                    "{}, as the version is about to be written; sign a new URL and upload the manifest again (nothing was written)",
-                    e.message
-                ))
-            })?;
+        if attempt > MAX_WRITE_ATTEMPTS {
+            break;
+        }
         // Our version is not in the draft yet, so any operation running now is someone else's.
         if let Some(busy) = active_operation(client, request).await? {
             return Err(offer_busy(request, &busy));
         }
+        // A run that waited for the offer writes days after its manifest arrived.
+        request
+            .check_image_url(now, config.sas_min_validity_days)
+            .map_err(|e| {
+                WorkflowError::invalid_input(format!(
+                    "{}, now that the version is to be written; sign a new URL and upload the manifest again (nothing was written)",
+                    e.message
+                ))
+            })?;
         match client.put_offer(publisher, &offer).await {
-            Ok(_) => return Ok(change),
-            Err(e) if e.kind == ErrorKind::PreconditionFailed && attempt < MAX_WRITE_ATTEMPTS => {
+            Ok(_) => {
+                return Ok(Written {
+                    change,
+                    found: false,
+                });
+            }
+            Err(e) if e.kind == ErrorKind::PreconditionFailed => {
                 tracing::warn!(
                     attempt,
                     "the draft changed since it was read (412); reading it again"
                 );
                 refused = Some(change);
             }
-            Err(e) if e.kind == ErrorKind::PreconditionFailed => break,
             Err(e) => {
                 return Err(WorkflowError::from_cpp(
                     &format!("writing the draft of {publisher}/{offer_id}"),

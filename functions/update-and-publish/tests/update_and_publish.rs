@@ -23,6 +23,21 @@ async fn run(h: &Harness, version: &str) -> Result<WorkflowState, shared::workfl
     .await
 }
 
+/// Runs the function again on the state it returned, as the state machine does after a wait.
+async fn again(
+    h: &Harness,
+    state: WorkflowState,
+) -> Result<WorkflowState, shared::workflow::WorkflowError> {
+    if let Some(wait) = state.next_check_seconds {
+        h.advance(Duration::from_secs(wait));
+    }
+    handle(
+        LambdaEvent::new(serde_json::to_value(state).unwrap(), context()),
+        &h.deps,
+    )
+    .await
+}
+
 fn fault(method: &str, path: &str, times: u32, action: FaultAction) -> Fault {
     Fault {
         method: Some(method.into()),
@@ -243,13 +258,70 @@ async fn a_race_lost_every_time_is_a_conflict() {
 }
 
 #[tokio::test]
-async fn another_operation_on_the_offer_means_busy_and_nothing_is_written() {
+async fn another_operation_on_the_offer_queues_the_run_and_nothing_is_written() {
     let h = Harness::start().await;
     h.client().publish(PUBLISHER, OFFER, "").await.unwrap();
-    let err = run(&h, "1.1.0").await.unwrap_err();
-    assert_eq!(err.name, ErrorName::OfferBusy, "{err}");
+    let state = run(&h, "1.1.0").await.unwrap();
+    let queue = state.queue.clone().expect("queued");
+    assert_eq!((queue.checks, queue.waited_seconds), (1, 300));
+    assert!(
+        queue
+            .waiting_for
+            .contains("running; one operation runs per offer at a time"),
+        "{queue:?}"
+    );
+    assert_eq!(state.next_check_seconds, Some(300));
+    assert_eq!((state.operation, state.changed), (None, None));
     assert_eq!(h.count("PUT", &format!("/offers/{OFFER}")), 0);
     assert_eq!(h.count("POST", "/publish"), 1);
+}
+
+#[tokio::test]
+async fn a_queued_run_publishes_once_the_offer_is_free_and_leaves_the_queue() {
+    let h = Harness::start().await;
+    h.client().publish(PUBLISHER, OFFER, "").await.unwrap();
+    let mut state = WorkflowState::start(request("1.1.0"), Action::Publish);
+    state = again(&h, state).await.unwrap();
+    state = again(&h, state).await.unwrap();
+    assert_eq!(state.queue.as_ref().map(|q| q.checks), Some(2));
+    // The other operation is cancelled from the portal; the cancel takes a couple of minutes.
+    h.client().cancel(PUBLISHER, OFFER).await.unwrap();
+    h.advance(Duration::from_secs(600));
+    let state = again(&h, state).await.unwrap();
+    assert_eq!(
+        state.queue, None,
+        "the queue is left behind once the publish starts"
+    );
+    assert_eq!(state.changed, Some(true));
+    assert_eq!(state.operation.unwrap().kind, OperationKind::Publish);
+    assert_eq!(state.next_check_seconds, Some(300));
+    assert_eq!(h.versions_in("draft"), ["1.0.0", "1.1.0"]);
+    assert_eq!(h.count("POST", "/publish"), 2, "theirs, then ours");
+}
+
+#[tokio::test]
+async fn a_run_that_waited_cpp_queue_max_days_fails_with_offer_busy() {
+    let h = Harness::with(EmulatorConfig::default(), &[("CPP_QUEUE_MAX_DAYS", "1")]).await;
+    h.client().publish(PUBLISHER, OFFER, "").await.unwrap();
+    let mut state = WorkflowState::start(request("1.1.0"), Action::Publish);
+    let mut waits = Vec::new();
+    let err = loop {
+        match again(&h, state).await {
+            Ok(next) => {
+                waits.push(next.next_check_seconds.unwrap());
+                state = next;
+            }
+            Err(err) => break err,
+        }
+    };
+    assert_eq!(waits.iter().sum::<u64>(), 86_400, "{waits:?}");
+    assert_eq!(waits[..3], [300, 600, 1200]);
+    assert_eq!(err.name, ErrorName::OfferBusy, "{err}");
+    assert!(
+        err.message.contains("waited 1.0 days") && err.message.contains("CPP_QUEUE_MAX_DAYS=1"),
+        "{err}"
+    );
+    assert_eq!(h.count("PUT", &format!("/offers/{OFFER}")), 0);
 }
 
 #[tokio::test]
@@ -284,12 +356,23 @@ async fn a_sas_url_that_expires_too_soon_by_the_time_the_version_is_written_is_r
 }
 
 #[tokio::test]
-async fn a_publish_refused_with_409_means_busy() {
+async fn a_publish_refused_with_409_queues_the_run() {
     let h = Harness::start().await;
     h.emulator
         .inject_fault(fault("POST", "/publish", 1, status(409)));
-    let err = run(&h, "1.1.0").await.unwrap_err();
-    assert_eq!(err.name, ErrorName::OfferBusy, "{err}");
+    let state = run(&h, "1.1.0").await.unwrap();
+    assert!(
+        state
+            .queue
+            .unwrap()
+            .waiting_for
+            .contains("another operation started before the publish")
+    );
+    assert_eq!(
+        h.versions_in("draft"),
+        ["1.0.0", "1.1.0"],
+        "the version stays written"
+    );
 }
 
 #[tokio::test]

@@ -4,10 +4,12 @@
 pub mod error;
 pub mod image_update;
 pub mod polling;
+pub mod queue;
 pub mod request;
 pub mod state;
 
 pub use error::{ErrorName, WorkflowError};
 pub use image_update::{ImageChange, add_image, holds_image};
+pub use queue::QueueState;
 pub use request::{GoLiveMode, MANIFEST_FIELDS, ManifestRules, PublishRequest};
 pub use state::{Action, GoLiveOutcome, OperationKind, OperationState, RunStatus, WorkflowState};

@@ -140,7 +140,7 @@ impl PublishRequest {
             .map_err(|e| field_error("osVhdUrl", &e))
     }
 
-    /// Rules that hold for the whole run (the SAS expiry is checked only on arrival: days pass while it runs).
+    /// Rules that hold for the whole run (the SAS expiry is checked on arrival and before writing: days pass while it runs).
     pub fn validate(&self) -> Result<(), WorkflowError> {
         check_id("publisherId", &self.publisher_id)?;
         check_id("offerId", &self.offer_id)?;

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::cpp::OperationRef;
 use crate::workflow::error::WorkflowError;
+use crate::workflow::queue::QueueState;
 use crate::workflow::request::{PublishRequest, decode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +81,9 @@ pub struct WorkflowState {
     pub changed: Option<bool>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evicted_versions: Vec<String>,
+    /// Present while the run waits for another operation on the offer to end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueState>,
     /// Fields this version does not know (added by the state machine or a later version).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -102,6 +106,7 @@ impl WorkflowState {
             outcome: None,
             changed: None,
             evicted_versions: Vec::new(),
+            queue: None,
             extra: Map::new(),
         }
     }
@@ -131,6 +136,7 @@ impl WorkflowState {
         self.messages.clear();
         self.next_check_seconds = None;
         self.poll_count = 0;
+        self.queue = None;
     }
 }
 

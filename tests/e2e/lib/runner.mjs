@@ -12,10 +12,13 @@ const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const SNS_PUBLISH = 'arn:aws:states:::sns:publish';
 // The function that reads the operation after a Wait: the clock moves by the wait before it runs.
 const CHECK_FUNCTION = 'check-last-operation';
+// The function a queued run calls again after waiting for the offer.
+const QUEUE_FUNCTION = 'update-and-publish';
 
 /**
  * Runs one execution to its end. Returns
- * `{status, output, error, cause, states, notifications, invocations, simulated: {waitSeconds, retrySeconds, waits, retries}}`.
+ * `{status, output, error, cause, states, notifications, invocations, simulated: {waitSeconds, retrySeconds, queueSeconds, waits, retries, queueWaits}}`;
+ * status is SUCCEEDED, FAILED, or TIMED_OUT when the simulated time passed the definition's TimeoutSeconds.
  * `onEvent` receives aws-local-stepfunctions' events (StateEntered, StateExited, StateRetried, ...) and
  * the bridge's own (ClockAdvanced, NotificationSent), in the order they happened.
  * `beforeInvoke({state, function, payload})` runs before each function call (to inject faults mid-run);
@@ -36,14 +39,15 @@ export async function runExecution({
   exclusive = (fn) => fn(),
 }) {
   const definition = loadDefinition();
-  // The definition allows 30 days; Node's setTimeout overflows past 24.8 days (and fires at once),
-  // and a local run must end in minutes anyway.
+  // The definition's own limit (45 days) is enforced on the simulated clock instead: Node's setTimeout
+  // overflows past 24.8 days (and fires at once), and a local run must end in minutes anyway.
+  const simulatedLimitSeconds = definition.TimeoutSeconds;
   definition.TimeoutSeconds = timeoutSeconds;
   const record = {
     states: [],
     notifications: [],
     invocations: [],
-    simulated: { waitSeconds: 0, retrySeconds: 0, waits: 0, retries: 0 },
+    simulated: { waitSeconds: 0, retrySeconds: 0, queueSeconds: 0, waits: 0, retries: 0, queueWaits: 0 },
   };
   const bridge = new Bridge({ stack, definition, record, beforeInvoke, onEvent, exclusive });
   // The library validates the definition (asl-validator, ARNs and paths checked) before it runs.
@@ -75,6 +79,11 @@ export async function runExecution({
     outcome = { status: 'FAILED', error: e.cause?.name, cause: e.cause?.message };
   }
   await events;
+  const { waitSeconds, retrySeconds, queueSeconds } = record.simulated;
+  if (waitSeconds + retrySeconds + queueSeconds > simulatedLimitSeconds) {
+    // Step Functions would have stopped it there, with no Catch and no notice.
+    outcome = { status: 'TIMED_OUT', error: 'States.Timeout', cause: `ran past the definition's ${simulatedLimitSeconds} s` };
+  }
   return { ...outcome, ...record };
 }
 
@@ -132,6 +141,9 @@ class Bridge {
     } else if (fn === CHECK_FUNCTION && Number.isFinite(payload?.nextCheckSeconds)) {
       // The Wait before this check took no real time: the emulator's clock makes up for it.
       await this.advance(stateName, 'wait', payload.nextCheckSeconds);
+    } else if (fn === QUEUE_FUNCTION && payload?.queue && Number.isFinite(payload?.nextCheckSeconds)) {
+      // The same for the wait of a run queued behind another operation on the offer.
+      await this.advance(stateName, 'queue', payload.nextCheckSeconds);
     }
     // A scenario's hook, e.g. to inject faults when the run reaches a given point.
     await this.beforeInvoke({ state: stateName, function: fn, payload });
@@ -161,6 +173,9 @@ class Bridge {
     if (reason === 'retry') {
       simulated.retrySeconds += seconds;
       simulated.retries += 1;
+    } else if (reason === 'queue') {
+      simulated.queueSeconds += seconds;
+      simulated.queueWaits += 1;
     } else {
       simulated.waitSeconds += seconds;
       simulated.waits += 1;

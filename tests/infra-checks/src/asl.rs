@@ -501,9 +501,13 @@ pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
                 }
             }
         }
-        match retrier_for(&task, "OfferBusy") {
-            None => problems.push(format!("{name} does not retry OfferBusy")),
-            Some(r) => problems.extend(offer_busy_problems(asl, &task, r)),
+        if task.function() == Some(QUEUEING_FUNCTION) {
+            problems.extend(queue_problems(asl, &task));
+        } else {
+            match retrier_for(&task, "OfferBusy") {
+                None => problems.push(format!("{name} does not retry OfferBusy")),
+                Some(r) => problems.extend(offer_busy_problems(&task, r)),
+            }
         }
         match retrier_for(&task, "CppConflict") {
             None => problems.push(format!("{name} does not retry CppConflict")),
@@ -541,12 +545,12 @@ pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
 /// A documented publication: certification, provisioning, sign-off and go-live take up to 16 days.
 pub const PUBLICATION_SECONDS: f64 = 16.0 * 86_400.0;
 
-/// The task that writes and publishes: while another operation holds the offer, it queues.
+/// The task that writes and publishes: while another operation holds the offer it returns a queue
+/// entry (`$.queue`, `$.nextCheckSeconds`) and is run again after a wait.
 pub const QUEUEING_FUNCTION: &str = "${UpdateAndPublishFunctionArn}";
 
-/// OfferBusy: the publish task waits its turn behind a whole publication (and its retries notice a
-/// freed offer within hours); other tasks, where a person is waiting, give up after hours.
-fn offer_busy_problems(asl: &Asl, task: &State<'_>, retrier: &Map<String, Value>) -> Vec<String> {
+/// OfferBusy on a task where a person is waiting (go-live): retried for minutes to hours, not days.
+fn offer_busy_problems(task: &State<'_>, retrier: &Map<String, Value>) -> Vec<String> {
     let name = task.name;
     let mut problems = Vec::new();
     let interval = retrier
@@ -559,37 +563,49 @@ fn offer_busy_problems(asl: &Asl, task: &State<'_>, retrier: &Map<String, Value>
         ));
     }
     let total = total_retry_delay_seconds(retrier);
-    if task.function() != Some(QUEUEING_FUNCTION) {
-        if total > 6.0 * 3600.0 {
-            problems.push(format!(
-                "{name}: OfferBusy retries can take {total} s; a person is waiting, so hours, not days"
-            ));
-        }
-        return problems;
-    }
-    if total < PUBLICATION_SECONDS {
+    if total > 6.0 * 3600.0 {
         problems.push(format!(
-            "{name}: OfferBusy is waited out for {total} s, less than a whole publication ({PUBLICATION_SECONDS} s); a queued version would fail"
+            "{name}: OfferBusy retries can take {total} s; a person is waiting, so hours, not days"
         ));
     }
+    problems
+}
+
+/// The queue: the publish task routes a queue entry through a Wait on `$.nextCheckSeconds` back to
+/// itself (so each visit has fresh retry budgets), never retries OfferBusy (from it, OfferBusy means
+/// it waited `CPP_QUEUE_MAX_DAYS`), and the execution outlives the longest queue plus a publication.
+fn queue_problems(asl: &Asl, task: &State<'_>) -> Vec<String> {
+    let name = task.name;
+    let mut problems = Vec::new();
+    if retrier_for(task, "OfferBusy").is_some() {
+        problems.push(format!(
+            "{name} retries OfferBusy; it queues by itself, and its OfferBusy means the queue gave up"
+        ));
+    }
+    let states = asl.top_level_states();
+    let find = |wanted: Option<&str>| states.iter().find(|s| Some(s.name) == wanted);
+    let waits_and_returns = find(task.str("Next")).is_some_and(|choice| {
+        choice.kind() == "Choice"
+            && choice.array("Choices").iter().any(|rule| {
+                rule.get("Variable").and_then(Value::as_str) == Some("$.queue")
+                    && rule.get("IsPresent") == Some(&Value::Bool(true))
+                    && find(rule.get("Next").and_then(Value::as_str)).is_some_and(|wait| {
+                        wait.kind() == "Wait"
+                            && wait.str("SecondsPath") == Some("$.nextCheckSeconds")
+                            && wait.str("Next") == Some(name)
+                    })
+            })
+    });
+    if !waits_and_returns {
+        problems.push(format!(
+            "{name}: a queue entry ($.queue) is not routed through a Wait on $.nextCheckSeconds back to {name}"
+        ));
+    }
+    let longest_queue = f64::from(shared::config::QUEUE_MAX_DAYS_LIMIT) * 86_400.0;
     let execution = asl.timeout_seconds().unwrap_or(u64::MAX) as f64;
-    if total + PUBLICATION_SECONDS > execution {
+    if longest_queue + PUBLICATION_SECONDS > execution {
         problems.push(format!(
-            "{name}: OfferBusy is waited out for {total} s; with its own publication after it, that outlasts the execution timeout ({execution} s)"
-        ));
-    }
-    let cap = retrier
-        .get("MaxDelaySeconds")
-        .and_then(Value::as_f64)
-        .unwrap_or(f64::INFINITY);
-    if cap > 6.0 * 3600.0 {
-        problems.push(format!(
-            "{name}: OfferBusy retries are up to {cap} s apart; a freed offer must be noticed within hours"
-        ));
-    }
-    if retrier.contains_key("JitterStrategy") {
-        problems.push(format!(
-            "{name}: the OfferBusy queue has jitter, so its length is no longer what its attempts say"
+            "{name}: the longest queue ({longest_queue} s) and a publication after it outlast the execution timeout ({execution} s)"
         ));
     }
     problems

@@ -248,18 +248,17 @@ fn lambda_tasks_follow_the_retry_policy_of_the_error_table() {
     let definition = definition();
     assert_none(asl::retry_policy_problems(&definition));
     for task in definition.lambda_tasks() {
-        let busy = asl::retrier_for(&task, "OfferBusy").unwrap();
-        let total = asl::total_retry_delay_seconds(busy);
-        let wanted = if task.function() == Some(asl::QUEUEING_FUNCTION) {
-            asl::PUBLICATION_SECONDS..=20.0 * 86_400.0
+        let busy = asl::retrier_for(&task, "OfferBusy");
+        if task.function() == Some(asl::QUEUEING_FUNCTION) {
+            assert!(busy.is_none(), "{}: queues instead", task.name);
         } else {
-            1800.0..=6.0 * 3600.0
-        };
-        assert!(
-            wanted.contains(&total),
-            "{}: OfferBusy waits {total} s in all",
-            task.name
-        );
+            let total = asl::total_retry_delay_seconds(busy.unwrap());
+            assert!(
+                (1800.0..=6.0 * 3600.0).contains(&total),
+                "{}: OfferBusy waits {total} s in all",
+                task.name
+            );
+        }
         assert!(
             task.u64("TimeoutSeconds").unwrap() > 90,
             "{}: the task outlives the function's own 90 s timeout",
@@ -273,28 +272,32 @@ fn lambda_tasks_follow_the_retry_policy_of_the_error_table() {
     );
     assert_found(
         asl::retry_policy_problems(&broken(
-            "/States/UpdateAndPublish/Retry/2/IntervalSeconds",
+            "/States/ValidateAndGoLive/Retry/2/IntervalSeconds",
             json!(5),
         )),
         "OfferBusy is retried after 5 s",
     );
     assert_found(
         asl::retry_policy_problems(&broken(
-            "/States/UpdateAndPublish/Retry/2/MaxAttempts",
-            json!(6),
+            "/States/UpdateAndPublish/Retry/2/ErrorEquals",
+            json!(["CppConflict", "OfferBusy"]),
         )),
-        "less than a whole publication",
+        "its OfferBusy means the queue gave up",
+    );
+    assert_found(
+        asl::retry_policy_problems(&broken("/States/WaitForOffer/Next", json!("NotifyFailure"))),
+        "a queue entry ($.queue) is not routed through a Wait",
     );
     assert_found(
         asl::retry_policy_problems(&broken(
-            "/States/UpdateAndPublish/Retry/2/MaxDelaySeconds",
-            json!(86_400),
+            "/States/QueuedForOffer/Choices/0/Variable",
+            json!("$.queued"),
         )),
-        "a freed offer must be noticed within hours",
+        "a queue entry ($.queue) is not routed through a Wait",
     );
     assert_found(
         asl::retry_policy_problems(&broken("/TimeoutSeconds", json!(2_592_000))),
-        "outlasts the execution timeout",
+        "outlast the execution timeout",
     );
     assert_found(
         asl::retry_policy_problems(&broken(
@@ -305,7 +308,7 @@ fn lambda_tasks_follow_the_retry_policy_of_the_error_table() {
     );
     assert_found(
         asl::retry_policy_problems(&broken(
-            "/States/UpdateAndPublish/Retry/3/ErrorEquals",
+            "/States/UpdateAndPublish/Retry/2/ErrorEquals",
             json!(["CppConflict", "CppRejected"]),
         )),
         "retries CppRejected",
@@ -405,7 +408,10 @@ fn the_flow_starts_on_the_action() {
 fn the_publish_path_waits_for_next_check_seconds_between_checks() {
     let definition = definition();
     let publish = definition.state("UpdateAndPublish").unwrap();
-    assert_eq!(publish.str("Next"), Some("WaitForOperation"));
+    assert_eq!(publish.str("Next"), Some("QueuedForOffer"));
+    let queued = definition.state("QueuedForOffer").unwrap();
+    assert_eq!(queued.str("Default"), Some("WaitForOperation"));
+    assert_none(asl::retry_policy_problems(&definition));
     let wait = definition.state("WaitForOperation").unwrap();
     assert_eq!(wait.kind(), "Wait");
     assert_eq!(wait.str("SecondsPath"), Some("$.nextCheckSeconds"));
@@ -676,6 +682,7 @@ fn the_environment_is_the_designed_one_and_never_holds_the_secret() {
         "CPP_POLL_MIN_SECONDS",
         "CPP_POLL_MAX_SECONDS",
         "CPP_MAX_POLLS",
+        "CPP_QUEUE_MAX_DAYS",
         "CPP_WATCH_OFFERS",
         "STATE_MACHINE_ARN",
         // build-finished's check of where a storage event comes from (README, Configuration).
