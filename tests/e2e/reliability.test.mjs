@@ -70,12 +70,16 @@ async function twoAtOnce(offerId, first, second) {
   const exclusive = makeLock();
   const runs = await Promise.all(executions.map((e) => pipeline.run(e, { exclusive })));
   const wanted = [first, second].map((m) => `${m.planId ?? PLAN}/${m.version}`);
-  for (const [i, run] of runs.entries()) {
-    assert.equal(run.status, 'SUCCEEDED', `${wanted[i]}: ${run.error}: ${run.cause}`);
-    assert.deepEqual(events(run), ['previewReady', 'live']);
-  }
   const queued = runs.filter((run) => run.states.includes('WaitForOffer'));
   assert.equal(queued.length, 1, 'exactly one of them waited for the other');
+  for (const [i, run] of runs.entries()) {
+    assert.equal(run.status, 'SUCCEEDED', `${wanted[i]}: ${run.error}: ${run.cause}`);
+    // The queued one says so once, when it starts waiting.
+    assert.deepEqual(events(run), [...(queued.includes(run) ? ['queued'] : []), 'previewReady', 'live']);
+  }
+  const notice = queued[0].notifications[0].message;
+  assert.match(notice.waitingFor, /running; one operation runs per offer at a time/);
+  assert.match(notice.summary, /waits its turn/);
   // Its own waits alone spanned days (the other's waits moved the shared clock too).
   const waited = queued[0].simulated.queueSeconds;
   assert.ok(waited >= 86_400, `the queued one waited ${waited} s`);
@@ -130,7 +134,7 @@ test('two versions with manual go-live: the second waits until a person takes th
   assert.equal(firstLive?.status, 'SUCCEEDED', `${firstLive?.error}: ${firstLive?.cause}`);
   assert.deepEqual(events(firstLive), ['live']);
   assert.equal(queued.status, 'SUCCEEDED', `${queued.error}: ${queued.cause}`);
-  assert.deepEqual(events(queued), ['previewReady']);
+  assert.deepEqual(events(queued), ['queued', 'previewReady']);
   assert.equal(queued.simulated.queueWaits, 10);
   assert.ok(queued.invocations.every((x) => x.ok));
   const secondLive = await pipeline.goLive(second);
@@ -175,7 +179,7 @@ test('throttling on several visits of a long queue does not end it: each visit h
   const throttled = run.invocations.filter((x) => x.errorType === 'CppThrottled').length;
   assert.equal(throttled, 8, "8 CppThrottled over the queue: more than one visit's 6 retries allow");
   assert.ok(theirsLive);
-  assert.deepEqual(events(run), ['previewReady']);
+  assert.deepEqual(events(run), ['queued', 'previewReady'], 'one queued notice for the whole queue');
 });
 
 test('the same storage event delivered five times, three at once, starts one execution and one publish', async () => {

@@ -290,7 +290,7 @@ fn lambda_tasks_follow_the_retry_policy_of_the_error_table() {
     );
     assert_found(
         asl::retry_policy_problems(&broken(
-            "/States/QueuedForOffer/Choices/0/Variable",
+            "/States/QueuedForOffer/Choices/1/Variable",
             json!("$.queued"),
         )),
         "a queue entry ($.queue) is not routed through a Wait",
@@ -522,8 +522,8 @@ fn notices_never_carry_the_sas_url() {
     let definition = definition();
     assert_eq!(
         definition.sns_tasks().len(),
-        3,
-        "preview ready, live, failed"
+        4,
+        "queued, preview ready, live, failed"
     );
     assert_none(asl::notice_problems(&definition));
     assert_found(
