@@ -37,25 +37,21 @@ pub async fn update_and_publish(
     mut state: WorkflowState,
 ) -> Result<WorkflowState, WorkflowError> {
     let request = state.request.clone();
-    let (written, operation) = match write_and_publish(client, config, now, &request).await {
-        Ok(done) => done,
-        Err(busy) if busy.name == ErrorName::OfferBusy => {
-            state.wait_for_offer(busy, now.into(), config.queue_max_days)?;
-            let queue = state.queue.as_ref();
-            tracing::info!(
-                waiting_for = queue.map(|q| q.waiting_for.as_str()),
-                checks = queue.map(|q| q.checks),
-                next_check_seconds = state.next_check_seconds,
-                "another operation holds the offer; waiting for it"
-            );
-            return Ok(state);
-        }
-        Err(e) => return Err(e),
+    let written = match write_image(client, config, now, &request).await {
+        Ok(written) => written,
+        Err(e) => return wait_or_fail(state, e, now, config),
     };
+    // Recorded before publishing: a run that wrote and then finds the offer busy still made the change.
     if let ImageChange::Added { evicted } = &written.change {
+        tracing::info!(?evicted, "image version added to the draft");
         state.evicted_versions = evicted.clone();
     }
-    state.changed = Some(written.change != ImageChange::AlreadyPresent);
+    state.changed =
+        Some(state.changed == Some(true) || written.change != ImageChange::AlreadyPresent);
+    let operation = match publish_or_resume(client, &request, written.found).await {
+        Ok(operation) => operation,
+        Err(e) => return wait_or_fail(state, e, now, config),
+    };
     state.begin_operation(OperationState {
         kind: OperationKind::Publish,
         at: operation,
@@ -64,26 +60,43 @@ pub async fn update_and_publish(
     Ok(state)
 }
 
-/// Writes the image, then publishes the draft or resumes the publish of it that exists.
-async fn write_and_publish(
-    client: &CppClient,
-    config: &Config,
+/// `OfferBusy` queues the run behind the other operation (until `CPP_QUEUE_MAX_DAYS`); other errors end it.
+fn wait_or_fail(
+    mut state: WorkflowState,
+    error: WorkflowError,
     now: SystemTime,
-    request: &PublishRequest,
-) -> Result<(Written, OperationRef), WorkflowError> {
-    let written = write_image(client, config, now, request).await?;
-    if !written.found {
-        tracing::info!(change = ?written.change, "image version added to the draft");
-        return Ok((written, publish(client, request).await?));
+    config: &Config,
+) -> Result<WorkflowState, WorkflowError> {
+    if error.name != ErrorName::OfferBusy {
+        return Err(error);
     }
-    let operation = match publish_of_this_draft(client, request).await? {
+    state.wait_for_offer(error, now.into(), config.queue_max_days)?;
+    let queue = state.queue.as_ref();
+    tracing::info!(
+        waiting_for = queue.map(|q| q.waiting_for.as_str()),
+        checks = queue.map(|q| q.checks),
+        next_check_seconds = state.next_check_seconds,
+        "another operation holds the offer; waiting for it"
+    );
+    Ok(state)
+}
+
+/// Publishes the draft, or resumes the publish of it that exists when the version was already there.
+async fn publish_or_resume(
+    client: &CppClient,
+    request: &PublishRequest,
+    found: bool,
+) -> Result<OperationRef, WorkflowError> {
+    if !found {
+        return publish(client, request).await;
+    }
+    match publish_of_this_draft(client, request).await? {
         Some(existing) => {
             tracing::info!(operation_id = ?existing.id, "version already in the draft and its publish exists; resuming it");
-            existing
+            Ok(existing)
         }
-        None => publish(client, request).await?,
-    };
-    Ok((written, operation))
+        None => publish(client, request).await,
+    }
 }
 
 /// What writing the image did.
@@ -135,19 +148,19 @@ async fn write_image(
         if attempt > MAX_WRITE_ATTEMPTS {
             break;
         }
-        // Our version is not in the draft yet, so any operation running now is someone else's.
-        if let Some(busy) = active_operation(client, request).await? {
-            return Err(offer_busy(request, &busy));
-        }
-        // A run that waited for the offer writes days after its manifest arrived.
+        // Checked again before writing, and before waiting: a run can wait days for the offer.
         request
             .check_image_url(now, config.sas_min_validity_days)
             .map_err(|e| {
                 WorkflowError::invalid_input(format!(
-                    "{}, now that the version is to be written; sign a new URL and upload the manifest again (nothing was written)",
+                    "{} (checked again before the version is written, since a run can wait days for the offer); sign a new URL and upload the manifest again (nothing was written)",
                     e.message
                 ))
             })?;
+        // Our version is not in the draft yet, so any operation running now is someone else's.
+        if let Some(busy) = active_operation(client, request).await? {
+            return Err(offer_busy(request, &busy));
+        }
         match client.put_offer(publisher, &offer).await {
             Ok(_) => {
                 return Ok(Written {

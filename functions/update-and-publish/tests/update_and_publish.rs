@@ -335,6 +335,8 @@ async fn a_sas_url_that_expires_too_soon_by_the_time_the_version_is_written_is_r
         &format!("se={}", expiry.format(&Rfc3339).unwrap()),
     );
     h.advance(Duration::from_secs(15 * 86_400));
+    // The offer is still busy: the run fails now rather than wait for an offer it cannot use.
+    h.client().publish(PUBLISHER, OFFER, "").await.unwrap();
     let state = WorkflowState::start(request, Action::Publish);
     let err = handle(
         LambdaEvent::new(serde_json::to_value(state).unwrap(), context()),
@@ -351,7 +353,7 @@ async fn a_sas_url_that_expires_too_soon_by_the_time_the_version_is_written_is_r
     );
     assert!(!err.message.contains("sig-1.1.0"), "{err}");
     assert_eq!(h.count("PUT", &format!("/offers/{OFFER}")), 0);
-    assert_eq!(h.count("POST", "/publish"), 0);
+    assert_eq!(h.count("POST", "/publish"), 1, "only the other one");
     assert_eq!(h.versions_in("draft"), ["1.0.0"]);
 }
 
@@ -361,18 +363,21 @@ async fn a_publish_refused_with_409_queues_the_run() {
     h.emulator
         .inject_fault(fault("POST", "/publish", 1, status(409)));
     let state = run(&h, "1.1.0").await.unwrap();
-    assert!(
-        state
-            .queue
-            .unwrap()
-            .waiting_for
-            .contains("another operation started before the publish")
-    );
+    let waiting_for = &state.queue.as_ref().unwrap().waiting_for;
+    assert!(waiting_for.contains("another operation started before the publish"));
     assert_eq!(
         h.versions_in("draft"),
         ["1.0.0", "1.1.0"],
         "the version stays written"
     );
+    assert_eq!(
+        state.changed,
+        Some(true),
+        "this run wrote it, though it waits"
+    );
+    // The next try finds the version in the draft; the report still says this run changed it.
+    let state = again(&h, state).await.unwrap();
+    assert_eq!((state.changed, state.queue), (Some(true), None));
 }
 
 #[tokio::test]
