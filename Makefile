@@ -70,11 +70,10 @@ BENCH_VENV := .tools/bench-venv
 BENCH_ARGS ?=
 .PHONY: bench
 bench:
-	@want="$$(sha256sum tools/bench-requirements.txt | cut -d' ' -f1)"; \
-	if [[ ! -x $(BENCH_VENV)/bin/python || "$$(cat $(BENCH_VENV)/.pins 2>/dev/null)" != "$$want" ]]; then \
+	@source tools/pinned-install.sh; want="$$(digest tools/bench-requirements.txt)"; \
+	if ! is_current $(BENCH_VENV)/.pins "$$want" $(BENCH_VENV)/bin/python; then \
 		echo "installing the peer (cloudpub) into $(BENCH_VENV) ..."; \
-		python3 -m venv $(BENCH_VENV); \
-		$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --requirement tools/bench-requirements.txt; \
+		pip_into $(BENCH_VENV) tools/bench-requirements.txt; \
 		echo "$$want" > $(BENCH_VENV)/.pins; \
 	fi
 	$(CARGO) build --release --locked -p build-finished -p update-and-publish -p check-last-operation -p validate-and-go-live -p bench

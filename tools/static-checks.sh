@@ -22,32 +22,24 @@ translated="$out/template.translated.json"
 started=$SECONDS
 say() { printf '%s\n' "$*"; }
 
-# A pin file's digest, kept beside what it installed: equal digests mean the install is current.
-digest() { sha256sum "$@" | sha256sum | cut -d' ' -f1; }
+# shellcheck source=tools/pinned-install.sh
+source "$root/tools/pinned-install.sh"
 
 install_python_tools() {
     local stamp="$venv/.static-checks.sha256" want
     want="$(digest tools/static-checks-requirements.txt)"
-    if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-        return
-    fi
+    is_current "$stamp" "$want" "$venv/bin/python" && return
     say "installing Python tools into .venv ..."
-    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-        --requirement tools/static-checks-requirements.txt
+    pip_into "$venv" tools/static-checks-requirements.txt
     printf '%s\n' "$want" >"$stamp"
 }
 
 install_node_tools() {
     local stamp="$node_prefix/.static-checks.sha256" want
     want="$(digest tools/node/package.json tools/node/package-lock.json)"
-    if [[ -x "$node_prefix/node_modules/.bin/asl-validator" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-        return
-    fi
+    is_current "$stamp" "$want" "$node_prefix/node_modules/.bin/asl-validator" && return
     say "installing Node tools into .tools/node ..."
-    mkdir -p "$node_prefix"
-    cp tools/node/package.json tools/node/package-lock.json "$node_prefix/"
-    npm ci --prefix "$node_prefix" --no-audit --no-fund --loglevel=error
+    npm_ci_into "$node_prefix" tools/node
     printf '%s\n' "$want" >"$stamp"
 }
 

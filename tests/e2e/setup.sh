@@ -13,33 +13,26 @@ venv="$root/.venv"
 node_prefix="$root/.tools/e2e"
 say() { printf '%s\n' "$*"; }
 
-# A pin file's digest, kept beside what it installed: equal digests mean the install is current.
-digest() { sha256sum "$@" | sha256sum | cut -d' ' -f1; }
+# shellcheck source=tools/pinned-install.sh
+source "$root/tools/pinned-install.sh"
 
 install_python_tools() {
     local stamp="$venv/.e2e.sha256" want
     # requirements.txt takes its shared pins from the static checks' file: both decide the install.
     want="$(digest tests/e2e/requirements.txt tools/static-checks-requirements.txt)"
-    if [[ -x "$venv/bin/cargo-lambda" && -x "$venv/bin/moto_server" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-        return
-    fi
+    is_current "$stamp" "$want" "$venv/bin/cargo-lambda" "$venv/bin/moto_server" && return
     say "installing cargo-lambda and moto into .venv ..."
-    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --requirement tests/e2e/requirements.txt
+    pip_into "$venv" tests/e2e/requirements.txt
     printf '%s\n' "$want" >"$stamp"
 }
 
 install_node_tools() {
     local stamp="$node_prefix/.e2e.sha256" want
     want="$(digest tests/e2e/package.json tests/e2e/package-lock.json)"
-    if [[ -x "$node_prefix/node_modules/.bin/node" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
-        return
-    fi
+    is_current "$stamp" "$want" "$node_prefix/node_modules/.bin/node" && return
     say "installing Node 22 and aws-local-stepfunctions into .tools/e2e ..."
-    mkdir -p "$node_prefix"
-    cp tests/e2e/package.json tests/e2e/package-lock.json "$node_prefix/"
     # node@22's install script fetches the platform's binary; npm must let it run.
-    npm ci --prefix "$node_prefix" --no-audit --no-fund --loglevel=error
+    npm_ci_into "$node_prefix" tests/e2e
     local version
     version="$("$node_prefix/node_modules/.bin/node" --version)" || {
         say "the node@22 package installed no working binary (were its install scripts blocked?)" >&2
