@@ -226,23 +226,15 @@ impl<'a> Execution<'a> {
                         self.time.sleep(seconds).await;
                         transition(state)
                     }
-                    "Task" => {
-                        tally.history_events += 2;
-                        match self.task(state, &data, tally).await {
-                            Ok(out) => {
-                                data = out;
-                                transition(state)
-                            }
-                            Err(failure) => {
-                                let (caught, next) = catch(state, &data, failure)?;
-                                data = caught;
-                                Some(next)
-                            }
-                        }
-                    }
-                    "Parallel" => {
-                        tally.history_events += 4;
-                        match self.parallel(state, &data, tally).await {
+                    "Task" | "Parallel" => {
+                        let ran = if kind == "Task" {
+                            tally.history_events += 2;
+                            self.task(state, &data, tally).await
+                        } else {
+                            tally.history_events += 4;
+                            self.parallel(state, &data, tally).await
+                        };
+                        match ran {
                             Ok(out) => {
                                 data = out;
                                 transition(state)
