@@ -61,9 +61,7 @@ say "aws-sam-translator $("$venv/bin/python" -c 'import samtranslator; print(sam
 "$venv/bin/python" tools/sam_translate.py "$template" "$translated"
 
 say "$("$venv/bin/cfn-lint" --version): ${translated#"$root/"} (the CloudFormation that SAM generates)"
-# SAM inlines the definition as a Fn::Join of its lines, and cfn-lint walks such a list one call deeper
-# per element: past ~780 lines Python's default recursion limit stops it, so it runs with a higher one.
-"$venv/bin/python" -c 'import sys; sys.setrecursionlimit(20000); sys.argv[0] = "cfn-lint"; from cfnlint.runner import main; sys.exit(main())' -- "$translated"
+"$venv/bin/cfn-lint" -- "$translated"
 say "  no findings"
 
 say ""

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { REPO_ROOT } from './lib/definition.mjs';
+import { REPO_ROOT, allStates, loadDefinition } from './lib/definition.mjs';
 import { planVersions } from './lib/emulator.mjs';
 import { PLAN, PUBLISHER, testOffer } from './lib/offers.mjs';
 import { isInterrupted } from './lib/procs.mjs';
@@ -40,7 +40,19 @@ function stamp(seconds) {
   return `day ${day} ${hh}:${mm}`;
 }
 
-/** Prints a run as it goes: one line per state (Choice states aside), with what it found. */
+// The states that compose and send a notice (the Pass that names the event, Notify and its branch, and
+// CompleteError): the notification line tells all they did.
+const NOTICE_STATES = (() => {
+  const definition = loadDefinition();
+  const names = new Set();
+  for (const [name, state] of allStates(definition)) {
+    if (state.Type === 'Parallel' || (state.Type === 'Pass' && state.ResultPath === '$.notice')) names.add(name);
+    for (const branch of state.Branches ?? []) for (const inner of Object.keys(branch.States)) names.add(inner);
+  }
+  return names;
+})();
+
+/** Prints a run as it goes: one line per state (Choice and notice states aside), with what it found. */
 class Narrator {
   constructor() {
     this.elapsed = 0;
@@ -57,7 +69,7 @@ class Narrator {
       case 'StateEntered':
         return this.entered(event.state);
       case 'StateExited':
-        return event.state.type === 'Task' && this.taskDone(event.state.name, event.state.output);
+        return event.state.type === 'Task' && !NOTICE_STATES.has(event.state.name) && this.taskDone(event.state.name, event.state.output);
       case 'StateFailed':
         if (event.state.type !== 'Task') return;
         return this.line(state, `failed: ${event.Error}: ${errorMessage(event.Cause)}`);
@@ -68,13 +80,13 @@ class Narrator {
         if (event.reason === 'retry') this.line(state, `(the retry waited ${duration(event.seconds)}, simulated)`);
         return;
       case 'NotificationSent':
-        return this.line(state, `notification "${event.subject}": ${event.message.summary}`);
+        return this.line('Notify', `notification "${event.subject}": ${event.message.summary}`);
       default:
     }
   };
 
   entered({ name, type, input }) {
-    if (type === 'Choice' || type === 'Task') return; // Tasks are told when they finish.
+    if (type === 'Choice' || type === 'Task' || NOTICE_STATES.has(name)) return; // Tasks are told when they finish.
     if (type === 'Wait') return this.line(name, `waiting ${duration(input.nextCheckSeconds ?? 0)} (simulated)`);
     if (type === 'Succeed') return this.line(name, 'execution succeeded');
     if (type === 'Fail') return this.line(name, `execution failed: ${input.error?.Error}`);
@@ -83,7 +95,6 @@ class Narrator {
   }
 
   taskDone(name, output) {
-    if (name.startsWith('Send')) return; // the notification line said it
     const state = output ?? {};
     if (name === 'UpdateAndPublish') {
       const what = state.changed ? `added ${state.version} to plan ${state.planId}` : `${state.version} already in the draft: no PUT`;

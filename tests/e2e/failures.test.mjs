@@ -95,8 +95,8 @@ test('another operation running on the offer (OfferBusy) is waited out', async (
   const publishes = run.invocations.filter((i) => i.function === 'update-and-publish');
   assert.ok(publishes.every((i) => i.ok));
   // The run queued: it waited five minutes (in AWS; here the clock moved instead), then published.
-  const path = run.states.filter((s) => ['UpdateAndPublish', 'QueuedForOffer', 'NotifyQueued', 'WaitForOffer', 'WaitForOperation'].includes(s));
-  assert.deepEqual(path.slice(0, 7), ['UpdateAndPublish', 'QueuedForOffer', 'NotifyQueued', 'WaitForOffer', 'UpdateAndPublish', 'QueuedForOffer', 'WaitForOperation']);
+  const path = run.states.filter((s) => ['UpdateAndPublish', 'QueuedForOffer', 'Queued', 'Notify', 'WaitForOffer', 'WaitForOperation'].includes(s));
+  assert.deepEqual(path.slice(0, 8), ['UpdateAndPublish', 'QueuedForOffer', 'Queued', 'Notify', 'WaitForOffer', 'UpdateAndPublish', 'QueuedForOffer', 'WaitForOperation']);
   assert.equal(run.simulated.queueSeconds, 300);
   assert.deepEqual(events(run), ['queued', 'previewReady']);
   const offer = await stack.emulator.offer(PUBLISHER, offerId);

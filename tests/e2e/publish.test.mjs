@@ -62,7 +62,7 @@ test('goLive auto: upload -> preview -> live in one execution', async () => {
   const run = await pipeline.publish(manifest({ offerId, version: '1.2.0', goLive: 'auto' }));
   assert.equal(run.status, 'SUCCEEDED', `${run.error}: ${run.cause}`);
   assert.deepEqual(events(run), ['previewReady', 'live']);
-  const order = ['UpdateAndPublish', 'NotifyPreviewReady', 'ValidateAndGoLive', 'NotifyLive', 'PublishedAndLive'];
+  const order = ['UpdateAndPublish', 'PreviewReady', 'ValidateAndGoLive', 'Live', 'PublishedAndLive'];
   const positions = order.map((s) => run.states.indexOf(s));
   assert.ok(
     positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1])),
@@ -84,7 +84,7 @@ test('a go-live of a version the preview lacks publishes it first, then goes liv
 
   const run = await pipeline.goLive(execution);
   assert.equal(run.status, 'SUCCEEDED', `${run.error}: ${run.cause}`);
-  const order = ['ValidateAndGoLive', 'PublishBeforeGoLive', 'UpdateAndPublish', 'NotifyPreviewReady', 'ValidateAndGoLive', 'PublishedAndLive'];
+  const order = ['ValidateAndGoLive', 'PublishBeforeGoLive', 'UpdateAndPublish', 'PreviewReady', 'ValidateAndGoLive', 'PublishedAndLive'];
   let at = -1;
   for (const state of order) {
     at = run.states.indexOf(state, at + 1);

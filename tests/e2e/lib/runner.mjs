@@ -21,7 +21,9 @@ const QUEUE_FUNCTION = 'update-and-publish';
  * status is SUCCEEDED, FAILED, or TIMED_OUT when the simulated time passed the definition's TimeoutSeconds.
  * `onEvent` receives aws-local-stepfunctions' events (StateEntered, StateExited, StateRetried, ...) and
  * the bridge's own (ClockAdvanced, NotificationSent), in the order they happened.
- * `beforeInvoke({state, function, payload})` runs before each function call (to inject faults mid-run);
+ * `beforeInvoke({state, function, payload})` runs before each function call (to inject faults mid-run); it
+ * may return `{lambda: 'timeout' | 'killed'}` to make that invocation fail as Lambda fails it (see
+ * `lambdaFailure`);
  * `waitMs` is the real pause of each Wait state (0: none).
  * `exclusive(fn)`, optional, runs each function call (clock move, hook and invoke) under a lock shared by
  * executions run at the same time: one execution's clock move never lands inside another's call (in
@@ -93,6 +95,27 @@ function statesOfType(definition, type) {
     .map(([name]) => name);
 }
 
+/**
+ * An invocation that Lambda itself ends, as the lambda:invoke integration reports it to Step Functions:
+ * - `timeout`: the function ran past its timeout. It did its work (every write it made stands) but
+ *   its answer is lost: Lambda stops it and reports `Sandbox.Timedout`.
+ * - `killed`: the process died before it did anything (out of memory, a crash of the runtime): Lambda
+ *   returns no error type, so Step Functions reports `Lambda.Unknown`.
+ */
+function lambdaFailure(kind) {
+  const requestId = randomUUID();
+  if (kind === 'timeout') {
+    const raw = JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after 90.00 seconds` });
+    return { ok: false, errorType: 'Sandbox.Timedout', errorMessage: raw, raw };
+  }
+  if (kind === 'killed') {
+    const payload = JSON.stringify({ errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` });
+    const raw = `The cause could not be determined because Lambda did not return an error type. Returned payload: ${payload}`;
+    return { ok: false, errorType: 'Lambda.Unknown', errorMessage: raw, raw };
+  }
+  throw new Error(`unknown Lambda failure ${kind}`);
+}
+
 /** A function's error as Step Functions' lambda:invoke integration raises it. */
 class FunctionError extends Error {
   constructor(name, cause) {
@@ -146,15 +169,18 @@ class Bridge {
       await this.advance(stateName, 'queue', payload.nextCheckSeconds);
     }
     // A scenario's hook, e.g. to inject faults when the run reaches a given point.
-    await this.beforeInvoke({ state: stateName, function: fn, payload });
+    const fault = (await this.beforeInvoke({ state: stateName, function: fn, payload }))?.lambda;
     let result;
-    try {
-      result = await invokeFunction(this.stack.watchUrl, fn, payload);
-    } catch (e) {
-      // watch unreachable: what the Lambda SDK reports when the service cannot be called.
-      result = { ok: false, errorType: 'Lambda.SdkClientException', errorMessage: e.message, raw: e.message };
+    if (fault !== 'killed') {
+      try {
+        result = await invokeFunction(this.stack.watchUrl, fn, payload);
+      } catch (e) {
+        // watch unreachable: what the Lambda SDK reports when the service cannot be called.
+        result = { ok: false, errorType: 'Lambda.SdkClientException', errorMessage: e.message, raw: e.message };
+      }
     }
-    this.record.invocations.push({ state: stateName, function: fn, ok: result.ok, errorType: result.errorType });
+    if (fault) result = lambdaFailure(fault);
+    this.record.invocations.push({ state: stateName, function: fn, ok: result.ok, errorType: result.errorType, fault });
     if (result.ok) {
       this.retrying.delete(stateName);
       return { ExecutedVersion: '$LATEST', Payload: result.payload, StatusCode: 200 };

@@ -7,13 +7,29 @@ use serde_json::{Map, Value};
 pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 pub const SNS_PUBLISH: &str = "arn:aws:states:::sns:publish";
 
-/// Transient failures of the Lambda service itself, which every Lambda task retries.
-pub const LAMBDA_SERVICE_ERRORS: [&str; 4] = [
+/// Transient failures of the Lambda service itself, which every Lambda task retries (as AWS advises
+/// for the lambda:invoke integration).
+pub const LAMBDA_SERVICE_ERRORS: [&str; 5] = [
+    "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 ];
+
+/// A function that Lambda itself ended: it ran past its timeout (`Sandbox.Timedout`, or
+/// `Lambda.Unknown` as AWS documents it), its process died (`Runtime.ExitError`, `Lambda.Unknown`;
+/// a panic aborts the process), or the invocation outlived the Task's own timeout (`States.Timeout`).
+/// The functions re-read before they write, so every Lambda task runs them again, a few times.
+pub const LAMBDA_FUNCTION_FAILURES: [&str; 4] = [
+    "Lambda.Unknown",
+    "Sandbox.Timedout",
+    "Runtime.ExitError",
+    "States.Timeout",
+];
+
+/// Prefixes of the error names that Step Functions and Lambda raise themselves.
+pub const SERVICE_ERROR_PREFIXES: [&str; 4] = ["States.", "Lambda.", "Sandbox.", "Runtime."];
 
 /// Fields of the workflow state that hold SAS URLs (the OS disk and the data disks).
 pub const SAS_FIELDS: [&str; 2] = ["osVhdUrl", "lunVhdDetails"];
@@ -389,10 +405,10 @@ pub fn task_problems(asl: &Asl) -> Vec<String> {
 }
 
 /// Error names used in retriers and catchers, or raised by the definition, that are neither the
-/// functions' names (`known`) nor Step Functions' own (`States.*`) nor the Lambda service's (`Lambda.*`).
+/// functions' names (`known`) nor Step Functions' or Lambda's own (`SERVICE_ERROR_PREFIXES`).
 pub fn unknown_error_names(asl: &Asl, known: &[&str]) -> Vec<String> {
     let allowed = |name: &str| {
-        known.contains(&name) || name.starts_with("States.") || name.starts_with("Lambda.")
+        known.contains(&name) || SERVICE_ERROR_PREFIXES.iter().any(|p| name.starts_with(p))
     };
     let mut problems = Vec::new();
     for state in asl.states() {
@@ -412,26 +428,6 @@ pub fn unknown_error_names(asl: &Asl, known: &[&str]) -> Vec<String> {
             problems.push(format!(
                 "{state} raises {name:?}, which is not one of the error names"
             ));
-        }
-    }
-    problems
-}
-
-/// Each Lambda task names every error of `known` explicitly, in a retrier or a catcher other than
-/// `States.ALL`: what happens to each error is written down, not left to the catch-all.
-pub fn unhandled_error_names(asl: &Asl, known: &[&str]) -> Vec<String> {
-    let mut problems = Vec::new();
-    for task in asl.lambda_tasks() {
-        let named: HashSet<&str> = task
-            .retriers()
-            .iter()
-            .chain(task.catchers())
-            .flat_map(error_equals)
-            .collect();
-        for name in known {
-            if !named.contains(name) {
-                problems.push(format!("Lambda task {} does not name {name}", task.name));
-            }
         }
     }
     problems
@@ -471,9 +467,10 @@ pub fn total_retry_delay_seconds(retrier: &Map<String, Value>) -> f64 {
         .sum()
 }
 
-/// The retry policy of design.md §4.4 on every Lambda task: the Lambda service's errors, CppTransient
-/// and CppThrottled with jittered, capped exponential backoff; OfferBusy slowly (minutes) but bounded;
-/// CppConflict a few times; nothing else that a person must act on is retried.
+/// The retry policy on every Lambda task: the Lambda service's errors; a function Lambda ended (timeout,
+/// crash), a few times; CppTransient and CppThrottled with jittered, capped exponential backoff;
+/// OfferBusy slowly (minutes) but bounded; CppConflict a few times; nothing else that a person must
+/// act on is retried.
 pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
     let mut problems = Vec::new();
     for task in asl.lambda_tasks() {
@@ -481,6 +478,28 @@ pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
         for error in LAMBDA_SERVICE_ERRORS {
             if retrier_for(&task, error).is_none() {
                 problems.push(format!("{name} does not retry {error}"));
+            }
+        }
+        for error in LAMBDA_FUNCTION_FAILURES {
+            match retrier_for(&task, error) {
+                None => problems.push(format!("{name} does not retry {error}")),
+                Some(r) => {
+                    let attempts = r.get("MaxAttempts").and_then(Value::as_u64).unwrap_or(3);
+                    if !(1..=5).contains(&attempts) {
+                        problems.push(format!(
+                            "{name}: {error} is retried {attempts} times, not a few"
+                        ));
+                    }
+                    if r.get("IntervalSeconds")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(1)
+                        < 5
+                    {
+                        problems.push(format!(
+                            "{name}: {error} is retried at once; give Lambda a few seconds"
+                        ));
+                    }
+                }
             }
         }
         for error in ["CppTransient", "CppThrottled"] {
@@ -571,34 +590,15 @@ fn offer_busy_problems(task: &State<'_>, retrier: &Map<String, Value>) -> Vec<St
     problems
 }
 
-/// The queue: the publish task routes a queue entry through a Wait on `$.nextCheckSeconds` back to
-/// itself (so each visit has fresh retry budgets), never retries OfferBusy (from it, OfferBusy means
-/// it waited `CPP_QUEUE_MAX_DAYS`), and the execution outlives the longest queue plus a publication.
+/// The queue: the publish task never retries OfferBusy (from it, OfferBusy means it waited
+/// `CPP_QUEUE_MAX_DAYS`), and the execution outlives the longest queue plus a publication. Where a
+/// queue entry leads is a routing check (`routing::queue_problems`).
 fn queue_problems(asl: &Asl, task: &State<'_>) -> Vec<String> {
     let name = task.name;
     let mut problems = Vec::new();
     if retrier_for(task, "OfferBusy").is_some() {
         problems.push(format!(
             "{name} retries OfferBusy; it queues by itself, and its OfferBusy means the queue gave up"
-        ));
-    }
-    let states = asl.top_level_states();
-    let find = |wanted: Option<&str>| states.iter().find(|s| Some(s.name) == wanted);
-    let waits_and_returns = find(task.str("Next")).is_some_and(|choice| {
-        choice.kind() == "Choice"
-            && choice.array("Choices").iter().any(|rule| {
-                rule.get("Variable").and_then(Value::as_str) == Some("$.queue")
-                    && rule.get("IsPresent") == Some(&Value::Bool(true))
-                    && find(rule.get("Next").and_then(Value::as_str)).is_some_and(|wait| {
-                        wait.kind() == "Wait"
-                            && wait.str("SecondsPath") == Some("$.nextCheckSeconds")
-                            && wait.str("Next") == Some(name)
-                    })
-            })
-    });
-    if !waits_and_returns {
-        problems.push(format!(
-            "{name}: a queue entry ($.queue) is not routed through a Wait on $.nextCheckSeconds back to {name}"
         ));
     }
     let longest_queue = f64::from(shared::config::QUEUE_MAX_DAYS_LIMIT) * 86_400.0;
@@ -609,144 +609,6 @@ fn queue_problems(asl: &Asl, task: &State<'_>) -> Vec<String> {
         ));
     }
     problems
-}
-
-/// Follows a failure path from `start`: every step must be a notice or a Pass until a Fail state that
-/// ends the execution with the caught error and cause. Returns the Fail state's name.
-pub fn follow_failure_path<'a>(asl: &'a Asl, start: &str) -> Result<&'a str, String> {
-    let states = asl.top_level_states();
-    let mut name = start.to_owned();
-    let mut notified = false;
-    let mut seen = HashSet::new();
-    loop {
-        if !seen.insert(name.clone()) {
-            return Err(format!("the failure path from {start} loops at {name}"));
-        }
-        let state = states.iter().find(|s| s.name == name).ok_or_else(|| {
-            format!("the failure path from {start} reaches {name:?}, not a state")
-        })?;
-        notified |= state.notifies();
-        match state.kind() {
-            "Fail" => {
-                if !notified {
-                    return Err(format!(
-                        "the failure path from {start} fails at {name} without a notice"
-                    ));
-                }
-                let (error, cause) = (state.str("ErrorPath"), state.str("CausePath"));
-                if (error, cause) != (Some("$.error.Error"), Some("$.error.Cause")) {
-                    return Err(format!(
-                        "{name} fails with ErrorPath {error:?} and CausePath {cause:?}, not the caught $.error.Error and $.error.Cause"
-                    ));
-                }
-                return Ok(state.name);
-            }
-            "Pass" | "Parallel" => {}
-            "Task" if state.notifies() => {}
-            other => {
-                return Err(format!(
-                    "the failure path from {start} goes through {other} state {name} before failing"
-                ));
-            }
-        }
-        name = state
-            .str("Next")
-            .ok_or_else(|| format!("{name} on the failure path has no Next"))?
-            .to_owned();
-    }
-}
-
-/// Every Lambda task's catchers keep the error and cause in `$.error` and lead to a notice and then a
-/// Fail state; every other way into that path also puts the error in `$.error` first.
-pub fn failure_path_problems(asl: &Asl) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut entries: BTreeSet<&str> = BTreeSet::new();
-    for task in asl.lambda_tasks() {
-        for (i, catcher) in task.catchers().iter().enumerate() {
-            if catcher.get("ResultPath").and_then(Value::as_str) != Some("$.error") {
-                problems.push(format!(
-                    "{}.Catch[{i}] does not keep the error in $.error",
-                    task.name
-                ));
-            }
-            match catcher.get("Next").and_then(Value::as_str) {
-                Some(next) => {
-                    entries.insert(next);
-                }
-                None => problems.push(format!("{}.Catch[{i}] has no Next", task.name)),
-            }
-        }
-    }
-    for entry in &entries {
-        if let Err(problem) = follow_failure_path(asl, entry) {
-            problems.push(problem);
-        }
-        for state in asl.top_level_states() {
-            for t in state.transitions().iter().filter(|t| t.target == *entry) {
-                let result_path = if let Some(i) = t.via.strip_prefix("Catch[") {
-                    let i: usize = i.trim_end_matches(']').parse().unwrap_or(usize::MAX);
-                    state
-                        .catchers()
-                        .get(i)
-                        .and_then(|c| c.get("ResultPath"))
-                        .and_then(Value::as_str)
-                } else if state.kind() == "Pass" {
-                    state.str("ResultPath")
-                } else {
-                    None
-                };
-                if result_path != Some("$.error") {
-                    problems.push(format!(
-                        "{}.{} enters the failure path at {entry} without putting the error in $.error",
-                        state.name, t.via
-                    ));
-                }
-            }
-        }
-    }
-    problems
-}
-
-/// The values a Choice state compares `variable` with (`StringEquals`), in any rule, however nested.
-pub fn choice_string_values(state: &State<'_>, variable: &str) -> BTreeSet<String> {
-    fn walk(rule: &Value, variable: &str, found: &mut BTreeSet<String>) {
-        if rule.get("Variable").and_then(Value::as_str) == Some(variable) {
-            if let Some(value) = rule.get("StringEquals").and_then(Value::as_str) {
-                found.insert(value.to_owned());
-            }
-        }
-        for key in ["And", "Or"] {
-            for inner in rule
-                .get(key)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                walk(inner, variable, found);
-            }
-        }
-        if let Some(inner) = rule.get("Not") {
-            walk(inner, variable, found);
-        }
-    }
-    let mut found = BTreeSet::new();
-    for rule in state.array("Choices") {
-        walk(rule, variable, &mut found);
-    }
-    found
-}
-
-/// Where a Choice state goes when `variable` equals `value` in a rule that tests nothing else.
-pub fn choice_target<'a>(state: &State<'a>, variable: &str, value: &str) -> Option<&'a str> {
-    state
-        .array("Choices")
-        .iter()
-        .find(|rule| {
-            rule.get("Variable").and_then(Value::as_str) == Some(variable)
-                && rule.get("StringEquals").and_then(Value::as_str) == Some(value)
-        })
-        .and_then(|rule| rule.get("Next"))
-        .and_then(Value::as_str)
 }
 
 /// No notice carries a SAS URL or the whole state (which holds one).
@@ -769,7 +631,7 @@ pub fn notice_problems(asl: &Asl) -> Vec<String> {
         visit_paths(parameters, &mut |key, path| {
             let whole = matches!(
                 path.trim(),
-                "$" | "$.state" | "$.notice" | "$$.Execution.Input"
+                "$" | "$.state" | "$.run" | "$$.Execution.Input"
             );
             if whole || SAS_FIELDS.iter().any(|field| path.contains(field)) {
                 problems.push(format!(

@@ -1,10 +1,14 @@
 //! Reads the state machine definition (`infra/statemachine/publish.asl.json`) and the SAM template
-//! (`infra/template.yaml`) and checks them against the workflow contract of design.md §3 and §4.4.
+//! (`infra/template.yaml`) and checks them against the workflow contract: the flow, the error names,
+//! the retry policy, the notices, and what the template deploys.
 //!
 //! Each check returns the problems it found as sentences, so a test can assert on an empty list and a
 //! failure says what is wrong and where; tests also feed broken copies to show each check can fail.
 
 pub mod asl;
+pub mod diagram;
+pub mod follow;
+pub mod routing;
 pub mod template;
 
 use std::path::PathBuf;

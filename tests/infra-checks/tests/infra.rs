@@ -1,11 +1,14 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! The state machine definition and the SAM template against the workflow contract (design.md §3,
-//! §4.1, §4.4): each test names one behaviour, checks the real files, and, where the check is ours,
-//! shows on a broken copy that it would catch the breakage.
+//! The state machine definition and the SAM template against the workflow contract (the flow, the
+//! error names, the configuration of the README): each test names one behaviour, checks the real
+//! files, and, where the check is ours, shows on a broken copy that it would catch the breakage.
 
 use std::collections::BTreeSet;
 
 use infra_checks::asl::{self, Asl};
+use infra_checks::diagram;
+use infra_checks::follow::{self, Route, Stop};
+use infra_checks::routing;
 use infra_checks::template::{Template, policy_statements, statement_actions};
 use infra_checks::{read_repo_file, repo_root};
 use serde_json::{Value, json};
@@ -54,14 +57,6 @@ fn assert_found(problems: Vec<String>, needle: &str) {
         problems.iter().any(|p| p.contains(needle)),
         "expected a problem mentioning {needle:?}, got {problems:#?}"
     );
-}
-
-fn lambda_task_names() -> Vec<String> {
-    definition()
-        .lambda_tasks()
-        .iter()
-        .map(|t| t.name.to_owned())
-        .collect()
 }
 
 // ------------------------------------------------------------------ the two files agree
@@ -164,12 +159,12 @@ fn the_definition_names_only_known_errors() {
     assert_found(
         asl::unknown_error_names(
             &broken(
-                "/States/UpdateAndPublish/Catch/0/ErrorEquals/0",
-                json!("InvalidInptu"),
+                "/States/UpdateAndPublish/Retry/3/ErrorEquals/0",
+                json!("CppConflcit"),
             ),
             &error_names(),
         ),
-        "InvalidInptu",
+        "CppConflcit",
     );
     assert_found(
         asl::unknown_error_names(
@@ -183,38 +178,85 @@ fn the_definition_names_only_known_errors() {
     );
 }
 
+/// The functions' error names, and what Lambda and Step Functions raise when a function does not answer.
+fn every_error_a_task_can_end_with() -> Vec<&'static str> {
+    let mut errors = error_names();
+    errors.extend(asl::LAMBDA_SERVICE_ERRORS);
+    errors.extend(asl::LAMBDA_FUNCTION_FAILURES);
+    errors
+}
+
 #[test]
-fn every_error_name_is_handled_by_name_in_every_lambda_task() {
-    assert_eq!(lambda_task_names().len(), 3);
-    assert_none(asl::unhandled_error_names(&definition(), &error_names()));
+fn every_error_of_every_lambda_task_is_notified_then_fails_the_execution_with_its_name_and_cause() {
+    let definition = definition();
+    assert_eq!(definition.lambda_tasks().len(), 3);
+    assert_none(routing::error_problems(
+        &definition,
+        &every_error_a_task_can_end_with(),
+    ));
+    assert_none(routing::missing_cause_problems(&definition));
     assert_found(
-        asl::unhandled_error_names(
+        routing::error_problems(
             &broken(
                 "/States/ValidateAndGoLive/Catch/0/ErrorEquals",
-                json!(["InvalidInput"]),
+                json!(["OfferBusy"]),
             ),
-            &error_names(),
+            &["PollLimitExceeded"],
         ),
-        "ValidateAndGoLive does not name PollLimitExceeded",
+        "PollLimitExceeded from ValidateAndGoLive: no catcher takes it",
+    );
+    assert_found(
+        routing::error_problems(
+            &broken("/States/PublishingFailed/CausePath", json!("$.error.Error")),
+            &["CppRejected"],
+        ),
+        "stops at Fail",
+    );
+    assert_found(
+        routing::error_problems(
+            &broken("/States/Failed/Next", json!("PublishingFailed")),
+            &["InvalidInput"],
+        ),
+        "notices [], not [\"failed\"]",
+    );
+    assert_found(
+        routing::missing_cause_problems(&broken(
+            "/States/CompleteError/Parameters/defaults",
+            json!({}),
+        )),
+        "timing out without a cause",
     );
 }
 
 #[test]
-fn the_definition_raises_operation_failed_for_failed_and_canceled_operations() {
-    let raised = asl::raised_error_names(&definition());
-    let failed: Vec<_> = raised
-        .iter()
-        .filter(|(_, name)| name == "OperationFailed")
-        .collect();
-    assert!(!failed.is_empty(), "{raised:?}");
+fn a_notice_that_cannot_be_sent_does_not_stop_the_run() {
     let definition = definition();
-    let router = definition.state("RouteOnOperationStatus").unwrap();
-    for (state, _) in failed {
-        assert!(
-            router.transitions().iter().any(|t| t.target == state),
-            "{state} is reached from the operation status"
-        );
-    }
+    let sns_down = follow::World { sns_fails: true };
+    let ready = routing::state_with(json!({"operationStatus": "succeeded", "goLive": "auto",
+        "operation": {"kind": "publish", "location": "/api/operations/1"}}));
+    let check = routing::task_for(&definition, routing::CHECK_FUNCTION).unwrap();
+    let next = definition.state(check).unwrap().str("Next").unwrap();
+    let route = follow::follow(&definition, next, ready, sns_down).unwrap();
+    assert!(route.notices.is_empty());
+    let go_live = routing::task_for(&definition, routing::GO_LIVE_FUNCTION).unwrap();
+    assert_eq!(
+        route.stop,
+        Stop::Task(go_live.to_owned()),
+        "{:?}",
+        route.states
+    );
+    assert_eq!(route.data["notice"]["delivery"]["sent"], false);
+    let failed = follow::after_failure(
+        &definition,
+        check,
+        routing::sample_state(),
+        "CppRejected",
+        "bad",
+        sns_down,
+    )
+    .unwrap()
+    .unwrap();
+    assert!(matches!(failed.stop, Stop::Fail { ref error, .. } if error == "CppRejected"));
 }
 
 // --------------------------------------------------------------------- retry and catch
@@ -232,14 +274,14 @@ fn every_task_has_a_timeout_retries_and_a_catch_all() {
     );
     assert_found(
         asl::task_problems(&broken(
-            "/States/UpdateAndPublish/Catch/1/ErrorEquals",
+            "/States/UpdateAndPublish/Catch/0/ErrorEquals",
             json!(["CppRejected"]),
         )),
         "not [\"States.ALL\"] alone",
     );
     assert_found(
-        asl::task_problems(&without("/States/NotifyLive/Catch")),
-        "Parallel NotifyLive has no Catch",
+        asl::task_problems(&without("/States/Notify/Catch")),
+        "Parallel Notify has no Catch",
     );
 }
 
@@ -265,35 +307,24 @@ fn lambda_tasks_follow_the_retry_policy_of_the_error_table() {
             task.name
         );
     }
-    let first_retrier = "/States/CheckLastOperation/Retry/1";
+    let transient = "/States/CheckLastOperation/Retry/2";
     assert_found(
-        asl::retry_policy_problems(&without(&format!("{first_retrier}/JitterStrategy"))),
+        asl::retry_policy_problems(&without(&format!("{transient}/JitterStrategy"))),
         "no full jitter",
     );
     assert_found(
         asl::retry_policy_problems(&broken(
-            "/States/ValidateAndGoLive/Retry/2/IntervalSeconds",
+            "/States/ValidateAndGoLive/Retry/3/IntervalSeconds",
             json!(5),
         )),
         "OfferBusy is retried after 5 s",
     );
     assert_found(
         asl::retry_policy_problems(&broken(
-            "/States/UpdateAndPublish/Retry/2/ErrorEquals",
+            "/States/UpdateAndPublish/Retry/3/ErrorEquals",
             json!(["CppConflict", "OfferBusy"]),
         )),
         "its OfferBusy means the queue gave up",
-    );
-    assert_found(
-        asl::retry_policy_problems(&broken("/States/WaitForOffer/Next", json!("NotifyFailure"))),
-        "a queue entry ($.queue) is not routed through a Wait",
-    );
-    assert_found(
-        asl::retry_policy_problems(&broken(
-            "/States/QueuedForOffer/Choices/1/Variable",
-            json!("$.queued"),
-        )),
-        "a queue entry ($.queue) is not routed through a Wait",
     );
     assert_found(
         asl::retry_policy_problems(&broken("/TimeoutSeconds", json!(2_592_000))),
@@ -301,14 +332,14 @@ fn lambda_tasks_follow_the_retry_policy_of_the_error_table() {
     );
     assert_found(
         asl::retry_policy_problems(&broken(
-            "/States/ValidateAndGoLive/Retry/2/MaxAttempts",
+            "/States/ValidateAndGoLive/Retry/3/MaxAttempts",
             json!(110),
         )),
         "a person is waiting, so hours, not days",
     );
     assert_found(
         asl::retry_policy_problems(&broken(
-            "/States/UpdateAndPublish/Retry/2/ErrorEquals",
+            "/States/UpdateAndPublish/Retry/3/ErrorEquals",
             json!(["CppConflict", "CppRejected"]),
         )),
         "retries CppRejected",
@@ -318,45 +349,34 @@ fn lambda_tasks_follow_the_retry_policy_of_the_error_table() {
             "/States/UpdateAndPublish/Retry/0/ErrorEquals",
             json!(["Lambda.ServiceException"]),
         )),
-        "does not retry Lambda.TooManyRequestsException",
+        "does not retry Lambda.ClientExecutionTimeoutException",
     );
 }
 
 #[test]
-fn caught_errors_are_notified_then_fail_the_execution_with_their_error_and_cause() {
+fn a_function_that_times_out_or_crashes_is_run_again_a_few_times() {
     let definition = definition();
-    assert_none(asl::failure_path_problems(&definition));
-    assert_eq!(
-        asl::follow_failure_path(&definition, "NotifyFailure"),
-        Ok("PublishingFailed")
+    for task in definition.lambda_tasks() {
+        for error in asl::LAMBDA_FUNCTION_FAILURES {
+            let retrier = asl::retrier_for(&task, error)
+                .unwrap_or_else(|| panic!("{} does not retry {error}", task.name));
+            let attempts = retrier["MaxAttempts"].as_u64().unwrap();
+            assert!((2..=5).contains(&attempts), "{}: {error}", task.name);
+        }
+    }
+    assert_found(
+        asl::retry_policy_problems(&broken(
+            "/States/CheckLastOperation/Retry/1/ErrorEquals",
+            json!(["Lambda.Unknown", "Runtime.ExitError", "States.Timeout"]),
+        )),
+        "CheckLastOperation does not retry Sandbox.Timedout",
     );
     assert_found(
-        asl::failure_path_problems(&broken(
-            "/States/CheckLastOperation/Catch/1/ResultPath",
-            json!("$.err"),
+        asl::retry_policy_problems(&broken(
+            "/States/UpdateAndPublish/Retry/1/MaxAttempts",
+            json!(50),
         )),
-        "CheckLastOperation.Catch[1] does not keep the error in $.error",
-    );
-    assert_found(
-        asl::failure_path_problems(&broken(
-            "/States/NotifyFailure/Branches/0/States/SendFailureNotice/Resource",
-            json!("arn:aws:states:::lambda:invoke"),
-        )),
-        "without a notice",
-    );
-    assert_found(
-        asl::failure_path_problems(&broken(
-            "/States/PublishingFailed/CausePath",
-            json!("$.cause"),
-        )),
-        "not the caught $.error.Error and $.error.Cause",
-    );
-    assert_found(
-        asl::failure_path_problems(&broken(
-            "/States/RecordUnexpectedResult/ResultPath",
-            json!("$.problem"),
-        )),
-        "RecordUnexpectedResult.Next enters the failure path",
+        "Lambda.Unknown is retried 50 times, not a few",
     );
 }
 
@@ -366,8 +386,8 @@ fn caught_errors_are_notified_then_fail_the_execution_with_their_error_and_cause
 fn every_transition_names_a_state_and_every_state_is_reachable() {
     assert_none(asl::transition_problems(&definition()));
     assert_found(
-        asl::transition_problems(&broken("/States/NotifyLive/Next", json!("PublishedAndLiv"))),
-        "NotifyLive.Next names \"PublishedAndLiv\"",
+        asl::transition_problems(&broken("/States/Live/Next", json!("Notfiy"))),
+        "Live.Next names \"Notfiy\"",
     );
     assert_found(
         asl::transition_problems(&broken(
@@ -378,132 +398,264 @@ fn every_transition_names_a_state_and_every_state_is_reachable() {
     );
     assert_found(
         asl::transition_problems(&without(
-            "/States/NotifyFailure/Branches/0/States/DescribeFailure/Next",
+            "/States/Notify/Branches/0/States/FillDefaults/Next",
         )),
-        "DescribeFailure neither ends nor says where to go next",
+        "FillDefaults neither ends nor says where to go next",
     );
 }
 
-#[test]
-fn the_flow_starts_on_the_action() {
-    let definition = definition();
-    assert_eq!(definition.doc()["StartAt"], "ChooseAction");
-    let entry = definition.state("ChooseAction").unwrap();
-    assert_eq!(
-        asl::choice_string_values(&entry, "$.action"),
-        ["goLive", "publish"].map(String::from).into()
-    );
-    let targets: Vec<&str> = entry.transitions().iter().map(|t| t.target).collect();
-    assert_eq!(
-        targets,
-        [
-            "RejectUnknownAction",
-            "UpdateAndPublish",
-            "ValidateAndGoLive"
-        ]
-    );
+/// Where an execution goes from `start` with the sample state changed by `fields`.
+fn from(definition: &Asl, start: &str, fields: Value) -> Result<Route, String> {
+    follow::follow(
+        definition,
+        start,
+        routing::state_with(fields),
+        follow::World::default(),
+    )
 }
 
-#[test]
-fn the_publish_path_waits_for_next_check_seconds_between_checks() {
-    let definition = definition();
-    let publish = definition.state("UpdateAndPublish").unwrap();
-    assert_eq!(publish.str("Next"), Some("QueuedForOffer"));
-    let queued = definition.state("QueuedForOffer").unwrap();
-    assert_eq!(queued.str("Default"), Some("WaitForOperation"));
-    assert_none(asl::retry_policy_problems(&definition));
-    let wait = definition.state("WaitForOperation").unwrap();
-    assert_eq!(wait.kind(), "Wait");
-    assert_eq!(wait.str("SecondsPath"), Some("$.nextCheckSeconds"));
-    assert_eq!(wait.str("Next"), Some("CheckLastOperation"));
-    let check = definition.state("CheckLastOperation").unwrap();
-    assert_eq!(check.str("Next"), Some("RouteOnOperationStatus"));
+fn after(definition: &Asl, function: &str, fields: Value) -> Result<Route, String> {
+    routing::after_task(definition, function, routing::state_with(fields))
 }
 
-#[test]
-fn the_operation_status_choice_covers_every_status() {
-    let definition = definition();
-    let router = definition.state("RouteOnOperationStatus").unwrap();
-    assert_eq!(
-        asl::choice_string_values(&router, "$.operationStatus"),
-        ["canceled", "failed", "running", "succeeded"]
-            .map(String::from)
-            .into()
+fn running(kind: &str) -> Value {
+    json!({"kind": kind, "location": "/api/publishers/contoso/offers/contoso-linux/operations/op-1", "id": "op-1"})
+}
+
+/// The seed's loop, outcome by outcome: what each function's answer leads to.
+fn flow_problems(definition: &Asl) -> Vec<String> {
+    use routing::Expected::*;
+    let (publish, check, go_live) = (
+        asl::QUEUEING_FUNCTION,
+        routing::CHECK_FUNCTION,
+        routing::GO_LIVE_FUNCTION,
     );
-    assert_eq!(
-        asl::choice_target(&router, "$.operationStatus", "running"),
-        Some("WaitForOperation"),
-        "running loops back to the wait"
+    let start = definition.doc()["StartAt"].as_str().unwrap_or_default();
+    let succeeded = |kind: &str, extra: Value| {
+        let mut fields = json!({"operationStatus": "succeeded", "operation": running(kind)});
+        fields
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        fields
+    };
+    type Case<'a> = (
+        &'a str,
+        Result<Route, String>,
+        &'a [&'a str],
+        routing::Expected<'a>,
     );
-    assert_eq!(
-        asl::choice_string_values(&router, "$.operation.kind"),
-        ["goLive", "publish"].map(String::from).into(),
-        "succeeded is told apart by the operation's kind"
-    );
-    let mut doc = definition.into_value();
-    for pointer in [
-        "/States/RouteOnOperationStatus/Choices/3/And/0/Or/1/StringEquals",
-        "/States/RouteOnOperationStatus/Choices/4/Or/1/StringEquals",
-    ] {
-        *doc.pointer_mut(pointer).unwrap() = json!("cancelled");
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "action publish",
+            from(definition, start, json!({"action": "publish"})),
+            &[],
+            Calls(publish),
+        ),
+        (
+            "action goLive",
+            from(definition, start, json!({"action": "goLive"})),
+            &[],
+            Calls(go_live),
+        ),
+        (
+            "an unknown action",
+            from(definition, start, json!({"action": "delete"})),
+            &["failed"],
+            FailsWith("InvalidInput", "action"),
+        ),
+        (
+            "no action",
+            from(definition, start, json!({"action": null})),
+            &["failed"],
+            FailsWith("InvalidInput", "action"),
+        ),
+        (
+            "an operation still running",
+            after(
+                definition,
+                check,
+                json!({"operationStatus": "running", "operation": running("publish"), "nextCheckSeconds": 21600}),
+            ),
+            &[],
+            WaitsThenCalls(check),
+        ),
+        (
+            "preview ready, goLive manual",
+            after(definition, check, succeeded("publish", json!({}))),
+            &["previewReady"],
+            Succeeds,
+        ),
+        (
+            "preview ready, goLive auto",
+            after(
+                definition,
+                check,
+                succeeded("publish", json!({"goLive": "auto"})),
+            ),
+            &["previewReady"],
+            Calls(go_live),
+        ),
+        (
+            "preview ready in a goLive execution",
+            after(
+                definition,
+                check,
+                succeeded("publish", json!({"action": "goLive"})),
+            ),
+            &["previewReady"],
+            Calls(go_live),
+        ),
+        (
+            "live",
+            after(definition, check, succeeded("goLive", json!({}))),
+            &["live"],
+            Succeeds,
+        ),
+        (
+            "certification failed",
+            after(
+                definition,
+                check,
+                json!({"operationStatus": "failed", "operation": running("publish"), "messages": ["port 22 is open"]}),
+            ),
+            &["failed"],
+            FailsWith("OperationFailed", "Microsoft said: [\"port 22 is open\"]"),
+        ),
+        (
+            "canceled without a message",
+            after(
+                definition,
+                check,
+                json!({"operationStatus": "canceled", "operation": running("publish")}),
+            ),
+            &["failed"],
+            FailsWith("OperationFailed", "ended canceled without a message"),
+        ),
+        (
+            "a status the definition does not know",
+            after(
+                definition,
+                check,
+                json!({"operationStatus": "paused", "operation": running("publish")}),
+            ),
+            &["failed"],
+            FailsWith("InvalidInput", "does not handle"),
+        ),
+        (
+            "go-live started",
+            after(
+                definition,
+                go_live,
+                json!({"outcome": "goLiveStarted", "operation": running("goLive"), "nextCheckSeconds": 300}),
+            ),
+            &[],
+            WaitsThenCalls(check),
+        ),
+        (
+            "the preview lacks the version",
+            after(definition, go_live, json!({"outcome": "versionMissing"})),
+            &[],
+            Calls(publish),
+        ),
+        (
+            "the preview still lacks it after our publish",
+            after(
+                definition,
+                go_live,
+                json!({"outcome": "versionMissing", "publishedForGoLive": true}),
+            ),
+            &["failed"],
+            FailsWith("VersionConflict", "is not published again"),
+        ),
+        (
+            "an outcome the definition does not know",
+            after(definition, go_live, json!({"outcome": "maybe"})),
+            &["failed"],
+            FailsWith("InvalidInput", "does not handle"),
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (what, route, events, stop) in cases {
+        problems.extend(routing::route_problems(
+            definition,
+            routing::Expect {
+                what,
+                route,
+                events,
+                stop,
+            },
+        ));
     }
-    let misspelt = Asl::from_value(doc);
-    let router = misspelt.state("RouteOnOperationStatus").unwrap();
+    problems
+}
+
+#[test]
+fn the_flow_is_the_seeds_loop_update_and_publish_wait_check_preview_go_live() {
+    let definition = definition();
+    assert_none(flow_problems(&definition));
+    assert_none(routing::queue_problems(&definition));
+    let republish = after(
+        &definition,
+        routing::GO_LIVE_FUNCTION,
+        json!({"outcome": "versionMissing"}),
+    )
+    .unwrap();
+    assert_eq!(
+        republish.data["publishedForGoLive"], true,
+        "a second versionMissing is an error, not a loop"
+    );
+    assert_found(
+        flow_problems(&broken(
+            "/States/GoLiveNow/Default",
+            json!("ValidateAndGoLive"),
+        )),
+        "preview ready, goLive manual: stops at Task",
+    );
+    assert_found(
+        flow_problems(&broken(
+            "/States/RouteOnOperationStatus/Choices/0/Next",
+            json!("CheckLastOperation"),
+        )),
+        "an operation still running: stops at Task",
+    );
+    assert_found(
+        flow_problems(&broken("/States/Live/Parameters/event", json!("liv"))),
+        "live: PublishingFailed",
+    );
+    assert_found(
+        flow_problems(&broken(
+            "/States/ChooseAction/Choices/0/Not/Variable",
+            json!("$.actoin"),
+        )),
+        "action publish: stops at Fail",
+    );
+    assert_found(
+        routing::queue_problems(&broken(
+            "/States/WaitForOffer/Next",
+            json!("CheckLastOperation"),
+        )),
+        "a later queue entry: stops at Wait",
+    );
+    assert_found(
+        routing::queue_problems(&broken(
+            "/States/QueuedForOffer/Choices/1/NumericEquals",
+            json!(0),
+        )),
+        "a first queue entry: notices [], not [\"queued\"]",
+    );
+    assert_found(
+        routing::queue_problems(&broken("/States/Queued/Parameters/details", json!({}))),
+        "the queued notice does not say what it waits for",
+    );
+}
+
+#[test]
+fn the_definition_raises_operation_failed_for_failed_and_canceled_operations() {
+    let raised = asl::raised_error_names(&definition());
     assert!(
-        !asl::choice_string_values(&router, "$.operationStatus").contains("canceled"),
-        "a Choice that misses canceled is seen, even in nested rules"
-    );
-}
-
-#[test]
-fn a_ready_preview_goes_live_only_when_asked() {
-    let definition = definition();
-    let notice = definition.state("NotifyPreviewReady").unwrap();
-    assert!(notice.notifies());
-    assert_eq!(notice.str("Next"), Some("GoLiveNow"));
-    let choice = definition.state("GoLiveNow").unwrap();
-    assert_eq!(
-        asl::choice_string_values(&choice, "$.goLive"),
-        ["auto"].map(String::from).into()
-    );
-    assert_eq!(
-        asl::choice_string_values(&choice, "$.action"),
-        ["goLive"].map(String::from).into()
-    );
-    assert_eq!(choice.array("Choices")[0]["Next"], "ValidateAndGoLive");
-    assert_eq!(choice.str("Default"), Some("StoppedAtPreview"));
-    assert_eq!(
-        definition.state("StoppedAtPreview").unwrap().kind(),
-        "Succeed"
-    );
-}
-
-#[test]
-fn go_live_waits_for_its_operation_or_publishes_a_missing_version_once() {
-    let definition = definition();
-    let outcome = definition.state("RouteOnGoLiveOutcome").unwrap();
-    assert_eq!(
-        asl::choice_target(&outcome, "$.outcome", "goLiveStarted"),
-        Some("WaitForOperation")
-    );
-    assert_eq!(
-        asl::choice_target(&outcome, "$.outcome", "versionMissing"),
-        Some("PublishBeforeGoLive")
-    );
-    let republish = definition.state("PublishBeforeGoLive").unwrap();
-    assert_eq!(republish.str("Next"), Some("UpdateAndPublish"));
-    let flag = republish.str("ResultPath").unwrap();
-    let second_time = outcome
-        .array("Choices")
-        .iter()
-        .find(|rule| rule.to_string().contains(&flag.replace("$.", "")))
-        .expect("a rule on the republish flag");
-    assert_eq!(second_time["Next"], "RecordVersionStillMissing");
-    let live = definition.state("NotifyLive").unwrap();
-    assert!(live.notifies());
-    assert_eq!(
-        definition.state(live.str("Next").unwrap()).unwrap().kind(),
-        "Succeed"
+        raised.iter().any(|(_, name)| name == "OperationFailed"),
+        "{raised:?}"
     );
 }
 
@@ -518,45 +670,60 @@ fn the_execution_timeout_covers_a_sixteen_day_publication_and_go_live() {
 }
 
 #[test]
-fn notices_never_carry_the_sas_url() {
+fn one_state_sends_every_notice_and_none_carries_the_sas_url() {
     let definition = definition();
-    assert_eq!(
-        definition.sns_tasks().len(),
-        4,
-        "queued, preview ready, live, failed"
-    );
+    assert_eq!(definition.sns_tasks().len(), 1, "one notice path");
     assert_none(asl::notice_problems(&definition));
     assert_found(
         asl::notice_problems(&broken(
-            "/States/NotifyLive/Branches/0/States/SendLiveNotice/Parameters/Message/version.$",
-            json!("$.notice.osVhdUrl"),
+            "/States/Notify/Branches/0/States/SendNotice/Parameters/Message.$",
+            json!("$.run"),
         )),
         "SAS URL",
+    );
+    // What the notices actually say, on every route that sends one, with signed URLs in the state.
+    assert_none(flow_problems(&definition));
+    assert_found(
+        flow_problems(&broken(
+            "/States/PreviewReady/Parameters/details",
+            json!({"image.$": "$.osVhdUrl"}),
+        )),
+        "a notice carries a SAS URL",
+    );
+}
+
+#[test]
+fn the_readme_diagram_is_the_definition_state_for_state() {
+    let readme = read_repo_file("README.md").unwrap();
+    assert_none(diagram::diagram_problems(&definition(), &readme));
+    assert_found(
+        diagram::diagram_problems(
+            &broken("/States/GoLiveNow/Default", json!("Failed")),
+            &readme,
+        ),
+        "the diagram lacks GoLiveNow --> Failed",
     );
     assert_found(
-        asl::notice_problems(&broken(
-            "/States/NotifyFailure/Branches/0/States/SendFailureNotice/Parameters/Message",
-            json!({"everything.$": "$"}),
-        )),
-        "SAS URL",
+        diagram::diagram_problems(
+            &broken("/States/GoLiveNow/Default", json!("Failed")),
+            &readme,
+        ),
+        "the diagram draws GoLiveNow --> StoppedAtPreview",
     );
-    let failure = definition.state("SendFailureNotice").unwrap();
-    let message = &failure.body["Parameters"]["Message"];
-    assert_eq!(message["error.$"], "$.error.Error");
-    assert_eq!(message["cause.$"], "$.error.Cause");
-    for field in [
-        "offerId.$",
-        "planId.$",
-        "version.$",
-        "operationStatus.$",
-        "step.$",
-        "messages.$",
-    ] {
-        assert!(
-            message.get(field).is_some(),
-            "the failure notice shows {field}"
-        );
-    }
+    let edges = diagram::mermaid_edges(
+        "```mermaid\nflowchart TD\n    A{a} -- x --> B[[b]] --> C & D\n    D -->|y| E((e))\n```\n",
+    )
+    .unwrap();
+    let edges: Vec<String> = edges.iter().map(|(a, b)| format!("{a}>{b}")).collect();
+    assert_eq!(edges, ["A>B", "B>C", "B>D", "D>E"]);
+}
+
+#[test]
+fn the_definition_is_at_most_half_its_former_size() {
+    // 798 lines and 35 states before the notices became one path and the catches one rule.
+    let text = read_repo_file(ASL_PATH).unwrap();
+    let lines = text.lines().count();
+    assert!(lines <= 399, "{ASL_PATH} has {lines} lines");
 }
 
 // ------------------------------------------------------------------------------ template
@@ -695,7 +862,7 @@ fn the_environment_is_the_designed_one_and_never_holds_the_secret() {
         for key in env.keys() {
             assert!(
                 designed.contains(&key.as_str()),
-                "{name}: {key} is not in design.md §4.1"
+                "{name}: {key} is not in the README's Configuration"
             );
         }
         assert_eq!(
