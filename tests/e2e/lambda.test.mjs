@@ -1,7 +1,8 @@
 // When Lambda itself fails a function: it overran its timeout (Sandbox.Timedout, after it did its
-// writes) or its process died (Lambda.Unknown, before it did anything). The state machine runs the
-// function again a bounded number of times; the functions re-read before they write, so nothing is
-// done twice, and a function that never finishes ends the run failed, with a notice.
+// writes), its process died partway or before doing anything (Runtime.ExitError), or Lambda returned no
+// error type (Lambda.Unknown). The state machine runs the function again a bounded number of times; the
+// functions re-read before they write, so nothing is done twice, and a function that never finishes
+// ends the run failed, with a notice.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -12,24 +13,36 @@ import { manifest } from './lib/pipeline.mjs';
 
 const e2e = useStack('lambda');
 
-/** Faults by function: each entry is the fault of that function's next invocation, in order. */
+/**
+ * Faults by function: each entry is the fault of that function's next invocation, in order: a kind of
+ * the runner's Lambda failures, or an async function that prepares the world and returns one.
+ */
 function faultsInOrder(plan) {
   const left = Object.fromEntries(Object.entries(plan).map(([fn, faults]) => [fn, [...faults]]));
   return async ({ function: fn }) => {
-    const lambda = left[fn]?.shift();
+    const next = left[fn]?.shift();
+    const lambda = typeof next === 'function' ? await next() : next;
     return lambda ? { lambda } : undefined;
   };
 }
 
-test('each function overrunning its timeout once, after its writes, or dying once: the run still ends live with one publish and one go-live', async () => {
+test('functions that crash partway, time out after their writes or die before any: each retry resumes, and the run ends live with one publish and one go-live', async () => {
   const { stack, pipeline } = e2e;
   const offerId = 'lambda-once';
   await stack.emulator.seedOffer(testOffer(offerId, ['1.0.0']));
-  // update-and-publish PUTs and POSTs publish, then times out; the first check dies; the go-live is
-  // POSTed and its answer lost too. Each retry must see what the lost attempt did and resume it.
+  const offerPath = `/api/publishers/${PUBLISHER}/offers/${offerId}`;
   const beforeInvoke = faultsInOrder({
-    'update-and-publish': ['timeout'],
-    'check-last-operation': ['killed'],
+    'update-and-publish': [
+      // Its PUT lands, its publish never reaches Microsoft, and the process dies.
+      async () => {
+        await stack.emulator.addFault({ method: 'POST', pathContains: `${offerPath}/publish`, times: 1, action: { drop: 'beforeHandling' } });
+        return 'crash';
+      },
+      // It publishes, then overruns its timeout: its answer is lost.
+      'timeout',
+    ],
+    'check-last-operation': ['unknown', 'killed'],
+    // The go-live is POSTed and the answer lost.
     'validate-and-go-live': ['timeout'],
   });
 
@@ -37,14 +50,21 @@ test('each function overrunning its timeout once, after its writes, or dying onc
   assert.equal(run.status, 'SUCCEEDED', `${run.error}: ${run.cause}`);
   assert.deepEqual(events(run), ['previewReady', 'live']);
   const failed = run.invocations.filter((i) => !i.ok).map((i) => `${i.function} ${i.errorType}`);
-  assert.deepEqual(failed, ['update-and-publish Sandbox.Timedout', 'check-last-operation Lambda.Unknown', 'validate-and-go-live Sandbox.Timedout']);
-  const retried = (fn) => run.invocations.filter((i) => i.function === fn).slice(0, 2).map((i) => i.ok);
-  assert.deepEqual(retried('update-and-publish'), [false, true], 'run again by the state machine');
-  assert.deepEqual(retried('validate-and-go-live'), [false, true]);
-  assert.ok(run.simulated.retries >= 3, 'each retry waited its Retry interval');
+  assert.deepEqual(failed, [
+    'update-and-publish Runtime.ExitError',
+    'update-and-publish Sandbox.Timedout',
+    'check-last-operation Lambda.Unknown',
+    'check-last-operation Runtime.ExitError',
+    'validate-and-go-live Sandbox.Timedout',
+  ]);
+  const attempts = (fn, n) => run.invocations.filter((i) => i.function === fn).slice(0, n).map((i) => i.ok);
+  assert.deepEqual(attempts('update-and-publish', 3), [false, false, true], 'run again by the state machine');
+  assert.deepEqual(attempts('validate-and-go-live', 2), [false, true]);
+  assert.ok(run.simulated.retries >= 5, 'each retry waited its Retry interval');
+  const accepted = (suffix) => run.requests.filter((r) => r.method === 'POST' && r.path.endsWith(suffix) && !r.fault).length;
   assert.equal(run.requestCounts['PUT offer'], 1, 'the version was written once');
-  assert.equal(run.requestCounts['POST publish'], 1, 'the retry resumed the publish the lost attempt started');
-  assert.equal(run.requestCounts['POST golive'], 1, 'the retry resumed the go-live the lost attempt started');
+  assert.equal(accepted('/publish'), 1, 'published once: by the second attempt, resumed by the third');
+  assert.equal(accepted('/golive'), 1, 'the retry resumed the go-live the lost attempt started');
   const offer = await stack.emulator.offer(PUBLISHER, offerId);
   assert.equal(offer.versions.length, 1, 'one publish snapshot');
   assert.deepEqual(planVersions(offer.production, PLAN), ['1.0.0', '1.1.0']);
@@ -67,7 +87,7 @@ test('a function that always overruns its timeout ends the run failed with Sandb
   const { message, subject } = run.notifications[0];
   assert.match(subject, /failed/);
   assert.equal(message.error, 'Sandbox.Timedout');
-  assert.match(message.summary, /the run failed with Sandbox\.Timedout/);
+  assert.match(message.summary, /publish run: failed with Sandbox\.Timedout/);
   assertNoSecrets(run.notifications, 'the notification');
   assert.equal(run.states.at(-1), 'PublishingFailed');
   // Every attempt ran to its end: the first wrote and published, the others found that done.
@@ -78,7 +98,7 @@ test('a function that always overruns its timeout ends the run failed with Sandb
   assert.equal(offer.production, null, 'nothing went live');
 });
 
-test('a function whose process dies every time ends the run failed with Lambda.Unknown, having written nothing', async () => {
+test('a function whose process dies every time ends the run failed with Runtime.ExitError, having written nothing', async () => {
   const { stack, pipeline } = e2e;
   const offerId = 'lambda-killed';
   await stack.emulator.seedOffer(testOffer(offerId, ['1.0.0']));
@@ -86,7 +106,7 @@ test('a function whose process dies every time ends the run failed with Lambda.U
 
   const run = await pipeline.publish(manifest({ offerId, version: '1.1.0' }), { beforeInvoke });
   assert.equal(run.status, 'FAILED');
-  assert.equal(run.error, 'Lambda.Unknown');
+  assert.equal(run.error, 'Runtime.ExitError');
   assert.match(run.cause, /signal: killed/);
   assert.equal(run.invocations.length, 4);
   assert.deepEqual(events(run), ['failed']);

@@ -5,11 +5,15 @@ import { planVersions } from './emulator.mjs';
 import { PUBLISHER, testOffer } from './offers.mjs';
 import { manifest } from './pipeline.mjs';
 
-/** The errorTypes of shared::workflow (README "Errors"): every failed execution must end with one. */
+/**
+ * The errorTypes of shared::workflow (README "Errors"), and the names Lambda gives a function it ended
+ * (a timeout, a process that died) once the state machine's retries are spent: every failed execution
+ * must end with one.
+ */
 export const NAMED_ERRORS = [
   'InvalidInput', 'ConfigError', 'OfferNotFound', 'PlanNotFound', 'VersionConflict', 'VersionNotHigher',
   'OfferBusy', 'CppThrottled', 'CppTransient', 'CppConflict', 'CppUnauthorized', 'CppRejected',
-  'OperationFailed', 'PollLimitExceeded',
+  'OperationFailed', 'PollLimitExceeded', 'Sandbox.Timedout', 'Runtime.ExitError', 'Lambda.Unknown',
 ];
 
 /** mulberry32: a small seeded PRNG, so a seed replays the same run. */
@@ -36,7 +40,11 @@ const TARGETS = {
 /** One random fault for the call about to be made to `fn` on `offerId`, or null. */
 function randomFault(rand, fn, offerId, serial) {
   const offerPath = `/api/publishers/${PUBLISHER}/offers/${offerId}`;
-  const kind = pick(rand, ['429', '503burst', 'delay', 'dropBefore', 'dropAfter', 'concurrentWrite', 'token429']);
+  const kinds = ['429', '503burst', 'delay', 'dropBefore', 'dropAfter', 'concurrentWrite', 'token429', 'lambdaTimeout', 'lambdaKilled'];
+  const kind = pick(rand, kinds);
+  // Lambda itself ends the call: after the function's writes (a timeout) or before any (a dead process).
+  if (kind === 'lambdaTimeout') return { kind, lambda: 'timeout' };
+  if (kind === 'lambdaKilled') return { kind, lambda: 'killed' };
   if (kind === 'token429') return { kind, fault: { method: 'POST', pathContains: '/oauth2/token', times: 1, action: { status: 429, retryAfter: '1' } } };
   if (kind === 'concurrentWrite') {
     // Someone edits the offer in the portal just before our next write: a 412, re-applied on a fresh read.
@@ -88,8 +96,9 @@ export async function chaosRun({ stack, pipeline, seed = 1, executions = 8, faul
   const beforeInvoke = (offerId, state) => async ({ function: fn }) => {
     if (!TARGETS[fn] || rand() >= faultRate) return;
     const chosen = randomFault(rand, fn, offerId, ++serial);
-    await stack.emulator.addFault(chosen.fault);
     figures.faults[chosen.kind] = (figures.faults[chosen.kind] ?? 0) + 1;
+    if (chosen.lambda) return { lambda: chosen.lambda };
+    await stack.emulator.addFault(chosen.fault);
     if (chosen.note) state.notes.push(chosen.note);
   };
   const record = (label, run) => {

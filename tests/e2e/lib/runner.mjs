@@ -22,8 +22,8 @@ const QUEUE_FUNCTION = 'update-and-publish';
  * `onEvent` receives aws-local-stepfunctions' events (StateEntered, StateExited, StateRetried, ...) and
  * the bridge's own (ClockAdvanced, NotificationSent), in the order they happened.
  * `beforeInvoke({state, function, payload})` runs before each function call (to inject faults mid-run); it
- * may return `{lambda: 'timeout' | 'killed'}` to make that invocation fail as Lambda fails it (see
- * `lambdaFailure`);
+ * may return `{lambda: 'timeout' | 'crash' | 'killed' | 'unknown'}` to make that invocation fail as
+ * Lambda fails it (see `LAMBDA_FAILURES`);
  * `waitMs` is the real pause of each Wait state (0: none).
  * `exclusive(fn)`, optional, runs each function call (clock move, hook and invoke) under a lock shared by
  * executions run at the same time: one execution's clock move never lands inside another's call (in
@@ -96,24 +96,33 @@ function statesOfType(definition, type) {
 }
 
 /**
- * An invocation that Lambda itself ends, as the lambda:invoke integration reports it to Step Functions:
- * - `timeout`: the function ran past its timeout. It did its work (every write it made stands) but
- *   its answer is lost: Lambda stops it and reports `Sandbox.Timedout`.
- * - `killed`: the process died before it did anything (out of memory, a crash of the runtime): Lambda
- *   returns no error type, so Step Functions reports `Lambda.Unknown`.
+ * An invocation that Lambda itself ends, as the lambda:invoke integration reports it to Step Functions
+ * (the error is named by the errorType Lambda returns, `Lambda.Unknown` when it returns none):
+ * - `timeout`: the function ran past its timeout. It did its work (every write it made stands) but its
+ *   answer is lost: `Sandbox.Timedout`.
+ * - `crash`: the process died at the end of what it did, `Runtime.ExitError`. With an emulator fault
+ *   that stops one of its requests, it died partway (say after its PUT, before its publish).
+ * - `killed`: the process died before it did anything (out of memory at start, say): `Runtime.ExitError`.
+ * - `unknown`: as `killed`, but Lambda returned no error type: `Lambda.Unknown`, as AWS documents
+ *   unhandled errors.
  */
+const LAMBDA_FAILURES = {
+  timeout: { runs: true, errorType: 'Sandbox.Timedout', message: 'Task timed out after 90.00 seconds' },
+  crash: { runs: true, errorType: 'Runtime.ExitError', message: 'Runtime exited with error: signal: aborted' },
+  killed: { runs: false, errorType: 'Runtime.ExitError', message: 'Runtime exited with error: signal: killed' },
+  unknown: { runs: false, errorType: null, message: 'Runtime exited with error: signal: killed' },
+};
+
 function lambdaFailure(kind) {
-  const requestId = randomUUID();
-  if (kind === 'timeout') {
-    const raw = JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: `RequestId: ${requestId} Error: Task timed out after 90.00 seconds` });
-    return { ok: false, errorType: 'Sandbox.Timedout', errorMessage: raw, raw };
-  }
-  if (kind === 'killed') {
-    const payload = JSON.stringify({ errorMessage: `RequestId: ${requestId} Error: Runtime exited with error: signal: killed` });
-    const raw = `The cause could not be determined because Lambda did not return an error type. Returned payload: ${payload}`;
+  const failure = LAMBDA_FAILURES[kind];
+  if (!failure) throw new Error(`unknown Lambda failure ${kind}`);
+  const errorMessage = `RequestId: ${randomUUID()} Error: ${failure.message}`;
+  if (!failure.errorType) {
+    const raw = `The cause could not be determined because Lambda did not return an error type. Returned payload: ${JSON.stringify({ errorMessage })}`;
     return { ok: false, errorType: 'Lambda.Unknown', errorMessage: raw, raw };
   }
-  throw new Error(`unknown Lambda failure ${kind}`);
+  const raw = JSON.stringify({ errorType: failure.errorType, errorMessage });
+  return { ok: false, errorType: failure.errorType, errorMessage: raw, raw };
 }
 
 /** A function's error as Step Functions' lambda:invoke integration raises it. */
@@ -171,7 +180,7 @@ class Bridge {
     // A scenario's hook, e.g. to inject faults when the run reaches a given point.
     const fault = (await this.beforeInvoke({ state: stateName, function: fn, payload }))?.lambda;
     let result;
-    if (fault !== 'killed') {
+    if (!fault || LAMBDA_FAILURES[fault]?.runs) {
       try {
         result = await invokeFunction(this.stack.watchUrl, fn, payload);
       } catch (e) {

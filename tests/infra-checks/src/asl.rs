@@ -17,14 +17,16 @@ pub const LAMBDA_SERVICE_ERRORS: [&str; 5] = [
     "Lambda.TooManyRequestsException",
 ];
 
-/// A function that Lambda itself ended: it ran past its timeout (`Sandbox.Timedout`, or
-/// `Lambda.Unknown` as AWS documents it), its process died (`Runtime.ExitError`, `Lambda.Unknown`;
-/// a panic aborts the process), or the invocation outlived the Task's own timeout (`States.Timeout`).
+/// A function that Lambda itself ended: it ran past its timeout (`Sandbox.Timedout`), its process
+/// died (`Runtime.ExitError`; a panic aborts the process in the release build) or ran out of memory
+/// (`Runtime.OutOfMemory`), Lambda returned no error type at all (`Lambda.Unknown`, as AWS documents
+/// unhandled errors), or the invocation outlived the Task's own timeout (`States.Timeout`).
 /// The functions re-read before they write, so every Lambda task runs them again, a few times.
-pub const LAMBDA_FUNCTION_FAILURES: [&str; 4] = [
+pub const LAMBDA_FUNCTION_FAILURES: [&str; 5] = [
     "Lambda.Unknown",
     "Sandbox.Timedout",
     "Runtime.ExitError",
+    "Runtime.OutOfMemory",
     "States.Timeout",
 ];
 
@@ -263,6 +265,16 @@ impl<'a> State<'a> {
             || self.body.get("End") == Some(&Value::Bool(true))
     }
 
+    /// Whether one of this state's branches has a Task state.
+    pub fn runs_a_task(&self) -> bool {
+        self.array("Branches").iter().any(|branch| {
+            Asl::from_value(branch.clone())
+                .states()
+                .iter()
+                .any(|s| s.kind() == "Task")
+        })
+    }
+
     /// Whether this state publishes to SNS, itself or in one of its branches.
     pub fn notifies(&self) -> bool {
         if self.kind() == "Task" {
@@ -371,8 +383,8 @@ pub fn transition_problems(asl: &Asl) -> Vec<String> {
     problems
 }
 
-/// Every Task has a timeout, retriers, and catchers ending in `States.ALL`; every Parallel state has
-/// catchers ending in `States.ALL`.
+/// Every Task has a timeout, retriers, and catchers ending in `States.ALL`; so has every Parallel
+/// state whose branches run a Task.
 pub fn task_problems(asl: &Asl) -> Vec<String> {
     let mut problems = Vec::new();
     for state in asl.states() {
@@ -388,6 +400,8 @@ pub fn task_problems(asl: &Asl) -> Vec<String> {
                     problems.push(format!("Task {name} has no Retry"));
                 }
             }
+            // A branch of Pass states raises only runtime errors, which no Catch can take.
+            "Parallel" if !state.runs_a_task() => continue,
             "Parallel" => {}
             _ => continue,
         }

@@ -301,12 +301,62 @@ fn lambda_tasks_follow_the_retry_policy_of_the_error_table() {
                 task.name
             );
         }
-        assert!(
-            task.u64("TimeoutSeconds").unwrap() > 90,
-            "{}: the task outlives the function's own 90 s timeout",
-            task.name
-        );
     }
+}
+
+#[test]
+fn each_lambda_task_outlives_its_functions_timeout() {
+    let definition = definition();
+    assert_none(task_timeout_problems(&definition, &template()));
+    let text = read_repo_file(TEMPLATE_PATH).unwrap();
+    assert!(
+        text.contains("    Timeout: 90\n"),
+        "the Globals timeout this test raises"
+    );
+    let longer = Template::parse(&text.replace("    Timeout: 90\n", "    Timeout: 150\n")).unwrap();
+    assert_found(
+        task_timeout_problems(&definition, &longer),
+        "does not outlive its function's 150 s timeout",
+    );
+}
+
+/// Each Lambda task's TimeoutSeconds is longer than its function's own timeout in the template: Lambda
+/// ends a function that overruns (Sandbox.Timedout) before the task gives up on it (States.Timeout), so
+/// a retry never runs beside an attempt that is still writing.
+fn task_timeout_problems(definition: &Asl, template: &Template) -> Vec<String> {
+    let substitutions = template
+        .resource("PublishStateMachine")
+        .and_then(|r| r.pointer("/Properties/DefinitionSubstitutions"))
+        .cloned()
+        .unwrap_or_default();
+    let mut problems = Vec::new();
+    for task in definition.lambda_tasks() {
+        let placeholder = task.function().unwrap_or_default();
+        let key = placeholder.trim_start_matches("${").trim_end_matches('}');
+        let Some(function) = substitutions[key]["Fn::GetAtt"][0].as_str() else {
+            problems.push(format!(
+                "{}: {placeholder} is not a function of the template",
+                task.name
+            ));
+            continue;
+        };
+        let timeout = template
+            .function_property(function, "Timeout")
+            .and_then(|t| t.as_u64())
+            .unwrap_or(3);
+        let task_timeout = task.u64("TimeoutSeconds").unwrap_or(u64::MAX);
+        if task_timeout <= timeout {
+            problems.push(format!(
+                "{}: TimeoutSeconds {task_timeout} does not outlive its function's {timeout} s timeout",
+                task.name
+            ));
+        }
+    }
+    problems
+}
+
+#[test]
+fn the_retry_policy_check_catches_each_broken_rule() {
     let transient = "/States/CheckLastOperation/Retry/2";
     assert_found(
         asl::retry_policy_problems(&without(&format!("{transient}/JitterStrategy"))),
@@ -414,6 +464,11 @@ fn from(definition: &Asl, start: &str, fields: Value) -> Result<Route, String> {
     )
 }
 
+fn without_field(mut state: Value, field: &str) -> Value {
+    state.as_object_mut().unwrap().remove(field);
+    state
+}
+
 fn after(definition: &Asl, function: &str, fields: Value) -> Result<Route, String> {
     routing::after_task(definition, function, routing::state_with(fields))
 }
@@ -466,7 +521,12 @@ fn flow_problems(definition: &Asl) -> Vec<String> {
         ),
         (
             "no action",
-            from(definition, start, json!({"action": null})),
+            follow::follow(
+                definition,
+                start,
+                without_field(routing::sample_state(), "action"),
+                follow::World::default(),
+            ),
             &["failed"],
             FailsWith("InvalidInput", "action"),
         ),
@@ -629,6 +689,14 @@ fn the_flow_is_the_seeds_loop_update_and_publish_wait_check_preview_go_live() {
             json!("$.actoin"),
         )),
         "action publish: stops at Fail",
+    );
+    let unguarded = definition.doc()["States"]["ChooseAction"]["Choices"]
+        .as_array()
+        .unwrap()[1..]
+        .to_vec();
+    assert_found(
+        flow_problems(&broken("/States/ChooseAction/Choices", json!(unguarded))),
+        "no action: ChooseAction: States.Runtime",
     );
     assert_found(
         routing::queue_problems(&broken(

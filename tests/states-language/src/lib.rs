@@ -34,10 +34,14 @@ pub fn transition(state: &Value) -> Option<String> {
     }
 }
 
+/// Whether a Retry or Catch rule's `ErrorEquals` takes `error`. As in Step Functions, `States.ALL`
+/// takes every error but the terminal ones: a runtime error (a path that matches nothing, a failed
+/// intrinsic) and a payload over the size limit end the execution whatever the rules say.
 pub fn matches(error_equals: &Value, error: &str) -> bool {
+    let terminal = matches!(error, "States.Runtime" | "States.DataLimitExceeded");
     error_equals.as_array().into_iter().flatten().any(|e| {
         e == error
-            || e == "States.ALL"
+            || (e == "States.ALL" && !terminal)
             || (e == "States.TaskFailed"
                 && error != "States.Timeout"
                 && !error.starts_with("States."))
@@ -366,6 +370,16 @@ mod tests {
             evaluate("$$.Execution.Id", &input, &context).ok(),
             Some(json!("id"))
         );
+    }
+
+    #[test]
+    fn states_all_does_not_catch_a_runtime_error() {
+        let all = json!(["States.ALL"]);
+        assert!(matches(&all, "OfferBusy"));
+        assert!(matches(&all, "States.Timeout"));
+        assert!(!matches(&all, "States.Runtime"));
+        assert!(!matches(&all, "States.DataLimitExceeded"));
+        assert!(matches(&json!(["States.Runtime"]), "States.Runtime"));
     }
 
     #[test]
