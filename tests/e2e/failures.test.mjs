@@ -44,7 +44,7 @@ test('503s and 429s with Retry-After injected mid-run are survived', async () =>
   const offerId = 'e2e-unsteady';
   await stack.emulator.seedOffer(testOffer(offerId, ['1.0.0']));
   const offerPath = `/api/publishers/${PUBLISHER}/offers/${offerId}`;
-  // The first publish is answered 503 and not applied: update-and-publish fails with CppTransient
+  // The first publish is answered 503 and not applied: update-and-publish fails with Transient
   // (a publish is never re-sent blindly) and the state machine's Retry runs it again.
   await stack.emulator.addFault({ method: 'POST', pathContains: `${offerPath}/publish`, times: 1, action: { status: 503 } });
   let injected = false;
@@ -71,7 +71,7 @@ test('503s and 429s with Retry-After injected mid-run are survived', async () =>
   const publishes = run.invocations.filter((i) => i.function === 'update-and-publish');
   assert.deepEqual(
     publishes.map((i) => i.errorType ?? 'ok'),
-    ['CppTransient', 'ok'],
+    ['Transient', 'ok'],
     'the 503 on publish is retried by the state machine',
   );
   assert.ok(run.simulated.retries >= 1);

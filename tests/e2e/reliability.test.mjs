@@ -162,7 +162,7 @@ test('throttling on several visits of a long queue does not end it: each visit h
     beforeInvoke: async ({ function: fn, payload }) => {
       if (fn !== 'update-and-publish' || !payload.queue) return;
       calls += 1;
-      // On 8 visits, the first call meets a 429 asking for an hour: CppThrottled, which the state
+      // On 8 visits, the first call meets a 429 asking for an hour: Throttled, which the state
       // machine retries; the retry (the next call) goes through and the run waits on.
       if (!injectedLast && injected < 8) {
         await stack.emulator.addFault({ method: 'GET', pathContains: `${offerPath(offerId)}/submissions`, times: 1, action: { status: 429, retryAfter: '3600' } });
@@ -176,8 +176,8 @@ test('throttling on several visits of a long queue does not end it: each visit h
     },
   });
   assert.equal(run.status, 'SUCCEEDED', `${run.error}: ${run.cause}`);
-  const throttled = run.invocations.filter((x) => x.errorType === 'CppThrottled').length;
-  assert.equal(throttled, 8, "8 CppThrottled over the queue: more than one visit's 6 retries allow");
+  const throttled = run.invocations.filter((x) => x.errorType === 'Throttled').length;
+  assert.equal(throttled, 8, "8 Throttled over the queue: more than one visit's 6 retries allow");
   assert.ok(theirsLive);
   assert.deepEqual(events(run), ['queued', 'previewReady'], 'one queued notice for the whole queue');
 });

@@ -1,10 +1,10 @@
-//! Names AWS SDK failures with the workflow's error names (design.md §4.4).
+//! Names AWS SDK failures with the workflow's error names (README, Errors).
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use shared::workflow::{ErrorName, WorkflowError};
 
-/// §4.4 has no AWS-specific name; this is the one that means "try again later" with backoff.
-pub const TRANSIENT: ErrorName = ErrorName::CppTransient;
+/// The workflow's name for "try again later" with backoff, whichever service said it.
+pub const TRANSIENT: ErrorName = ErrorName::Transient;
 
 /// Codes that clear up by themselves, whatever the HTTP status (Step Functions throttles with a 400).
 const TRANSIENT_CODES: [&str; 13] = [

@@ -315,8 +315,8 @@ async fn an_unrecognised_event_lists_the_accepted_shapes() {
 #[tokio::test]
 async fn aws_failures_are_named_for_retry_or_configuration() {
     let cases = [
-        (500, "InternalFailure", ErrorName::CppTransient),
-        (400, "ThrottlingException", ErrorName::CppTransient),
+        (500, "InternalFailure", ErrorName::Transient),
+        (400, "ThrottlingException", ErrorName::Transient),
         (400, "StateMachineDoesNotExist", ErrorName::ConfigError),
         (400, "AccessDeniedException", ErrorName::ConfigError),
     ];
@@ -341,5 +341,5 @@ async fn aws_failures_are_named_for_retry_or_configuration() {
     );
     h.s3.fail_with(503, "SlowDown");
     let err = h.run(sample("s3-notification.json")).await.unwrap_err();
-    assert_eq!(err.name, ErrorName::CppTransient, "{err}");
+    assert_eq!(err.name, ErrorName::Transient, "{err}");
 }

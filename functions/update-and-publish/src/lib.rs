@@ -14,7 +14,7 @@ use shared::workflow::{
 };
 use tracing::Instrument;
 
-/// How often a write that lost an ETag race is re-read and re-applied before giving up as `CppConflict`.
+/// How often a write that lost an ETag race is re-read and re-applied before giving up as `WriteConflict`.
 const MAX_WRITE_ATTEMPTS: u32 = 3;
 
 pub async fn handle(
@@ -184,7 +184,7 @@ async fn write_image(
         }
     }
     Err(WorkflowError::new(
-        ErrorName::CppConflict,
+        ErrorName::WriteConflict,
         format!(
             "the draft of {publisher}/{offer_id} kept changing while it was written ({MAX_WRITE_ATTEMPTS} attempts, each answered 412); someone else is editing the offer, nothing was written"
         ),

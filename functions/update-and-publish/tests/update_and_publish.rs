@@ -252,7 +252,7 @@ async fn a_race_lost_every_time_is_a_conflict() {
     h.emulator
         .inject_fault(fault("PUT", &format!("/offers/{OFFER}"), 10, status(412)));
     let err = run(&h, "1.1.0").await.unwrap_err();
-    assert_eq!(err.name, ErrorName::CppConflict, "{err}");
+    assert_eq!(err.name, ErrorName::WriteConflict, "{err}");
     assert_eq!(h.count("PUT", &format!("/offers/{OFFER}")), 3);
     assert_eq!(h.count("POST", "/publish"), 0);
 }
@@ -386,7 +386,7 @@ async fn a_publish_whose_answer_was_lost_is_resumed_not_resent() {
     h.emulator
         .inject_fault(fault("POST", "/publish", 1, FaultAction::DropAfterHandling));
     let err = run(&h, "1.1.0").await.unwrap_err();
-    assert_eq!(err.name, ErrorName::CppTransient, "{err}");
+    assert_eq!(err.name, ErrorName::Transient, "{err}");
     let state = run(&h, "1.1.0").await.unwrap();
     assert_eq!(state.changed, Some(false));
     assert!(state.operation.unwrap().at.id.is_some());
@@ -408,14 +408,14 @@ async fn microsofts_refusal_keeps_its_message() {
         },
     ));
     let err = run(&h, "1.1.0").await.unwrap_err();
-    assert_eq!(err.name, ErrorName::CppRejected);
+    assert_eq!(err.name, ErrorName::Rejected);
     assert!(
         err.message
             .contains("Offer validation failed: logo missing"),
         "{err}"
     );
     let diagnostic: Diagnostic = err.into();
-    assert_eq!(diagnostic.error_type, "CppRejected");
+    assert_eq!(diagnostic.error_type, "Rejected");
 }
 
 #[tokio::test]

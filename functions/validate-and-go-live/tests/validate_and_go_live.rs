@@ -150,7 +150,7 @@ async fn a_go_live_whose_answer_was_lost_is_resumed_not_resent() {
     });
     assert_eq!(
         run(&h, "1.0.0").await.unwrap_err().name,
-        ErrorName::CppTransient
+        ErrorName::Transient
     );
     assert_eq!(
         run(&h, "1.0.0").await.unwrap().outcome,

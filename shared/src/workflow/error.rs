@@ -1,4 +1,5 @@
-//! The error names a function returns as its `errorType` (design.md §4.4); the state machine routes on them.
+//! The error names a function returns as its `errorType` (README, Errors); the state machine routes on
+//! them. They name what happened, not which Microsoft API said it: one list for every backend.
 
 use std::fmt;
 
@@ -15,11 +16,11 @@ pub enum ErrorName {
     VersionConflict,
     VersionNotHigher,
     OfferBusy,
-    CppThrottled,
-    CppTransient,
-    CppConflict,
-    CppUnauthorized,
-    CppRejected,
+    Throttled,
+    Transient,
+    WriteConflict,
+    Unauthorized,
+    Rejected,
     OperationFailed,
     PollLimitExceeded,
 }
@@ -33,11 +34,11 @@ impl ErrorName {
         Self::VersionConflict,
         Self::VersionNotHigher,
         Self::OfferBusy,
-        Self::CppThrottled,
-        Self::CppTransient,
-        Self::CppConflict,
-        Self::CppUnauthorized,
-        Self::CppRejected,
+        Self::Throttled,
+        Self::Transient,
+        Self::WriteConflict,
+        Self::Unauthorized,
+        Self::Rejected,
         Self::OperationFailed,
         Self::PollLimitExceeded,
     ];
@@ -51,11 +52,11 @@ impl ErrorName {
             Self::VersionConflict => "VersionConflict",
             Self::VersionNotHigher => "VersionNotHigher",
             Self::OfferBusy => "OfferBusy",
-            Self::CppThrottled => "CppThrottled",
-            Self::CppTransient => "CppTransient",
-            Self::CppConflict => "CppConflict",
-            Self::CppUnauthorized => "CppUnauthorized",
-            Self::CppRejected => "CppRejected",
+            Self::Throttled => "Throttled",
+            Self::Transient => "Transient",
+            Self::WriteConflict => "WriteConflict",
+            Self::Unauthorized => "Unauthorized",
+            Self::Rejected => "Rejected",
             Self::OperationFailed => "OperationFailed",
             Self::PollLimitExceeded => "PollLimitExceeded",
         }
@@ -91,11 +92,11 @@ impl WorkflowError {
     /// Names a CPP failure by its kind, prefixed with what was being done (`context`).
     pub fn from_cpp(context: &str, error: &CppError) -> Self {
         let name = match error.kind {
-            ErrorKind::Transient | ErrorKind::Decode => ErrorName::CppTransient,
-            ErrorKind::Throttled => ErrorName::CppThrottled,
-            ErrorKind::Unauthorized => ErrorName::CppUnauthorized,
-            ErrorKind::Conflict | ErrorKind::PreconditionFailed => ErrorName::CppConflict,
-            ErrorKind::Rejected | ErrorKind::NotFound => ErrorName::CppRejected,
+            ErrorKind::Transient | ErrorKind::Decode => ErrorName::Transient,
+            ErrorKind::Throttled => ErrorName::Throttled,
+            ErrorKind::Unauthorized => ErrorName::Unauthorized,
+            ErrorKind::Conflict | ErrorKind::PreconditionFailed => ErrorName::WriteConflict,
+            ErrorKind::Rejected | ErrorKind::NotFound => ErrorName::Rejected,
             ErrorKind::Config => ErrorName::ConfigError,
         };
         Self::new(name, format!("{context}: {error}"))
@@ -134,14 +135,14 @@ mod tests {
     #[test]
     fn cpp_kinds_map_to_their_names() {
         let cases = [
-            (503, ErrorName::CppTransient),
-            (429, ErrorName::CppThrottled),
-            (401, ErrorName::CppUnauthorized),
-            (403, ErrorName::CppUnauthorized),
-            (409, ErrorName::CppConflict),
-            (412, ErrorName::CppConflict),
-            (400, ErrorName::CppRejected),
-            (422, ErrorName::CppRejected),
+            (503, ErrorName::Transient),
+            (429, ErrorName::Throttled),
+            (401, ErrorName::Unauthorized),
+            (403, ErrorName::Unauthorized),
+            (409, ErrorName::WriteConflict),
+            (412, ErrorName::WriteConflict),
+            (400, ErrorName::Rejected),
+            (422, ErrorName::Rejected),
         ];
         for (status, name) in cases {
             let error = CppError::from_response(

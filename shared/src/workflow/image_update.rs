@@ -41,7 +41,7 @@ pub fn add_image(
     let images = plan
         .as_plan()
         .images()
-        .map_err(|e| WorkflowError::new(ErrorName::CppRejected, format!("{where_}: {e}")))?;
+        .map_err(|e| WorkflowError::new(ErrorName::Rejected, format!("{where_}: {e}")))?;
 
     if let Some(existing) = images.iter().find(|i| i.version == version) {
         let same_os = existing
@@ -85,7 +85,7 @@ pub fn add_image(
         plan.remove_image(key);
     }
     plan.insert_image(version, image_entry(request))
-        .map_err(|e| WorkflowError::new(ErrorName::CppRejected, format!("{where_}: {e}")))?;
+        .map_err(|e| WorkflowError::new(ErrorName::Rejected, format!("{where_}: {e}")))?;
     Ok(ImageChange::Added { evicted })
 }
 

@@ -12,7 +12,7 @@ import { manifest } from './pipeline.mjs';
  */
 export const NAMED_ERRORS = [
   'InvalidInput', 'ConfigError', 'OfferNotFound', 'PlanNotFound', 'VersionConflict', 'VersionNotHigher',
-  'OfferBusy', 'CppThrottled', 'CppTransient', 'CppConflict', 'CppUnauthorized', 'CppRejected',
+  'OfferBusy', 'Throttled', 'Transient', 'WriteConflict', 'Unauthorized', 'Rejected',
   'OperationFailed', 'PollLimitExceeded', 'Sandbox.Timedout', 'Runtime.ExitError', 'Lambda.Unknown',
 ];
 

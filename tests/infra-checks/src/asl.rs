@@ -482,8 +482,8 @@ pub fn total_retry_delay_seconds(retrier: &Map<String, Value>) -> f64 {
 }
 
 /// The retry policy on every Lambda task: the Lambda service's errors; a function Lambda ended (timeout,
-/// crash), a few times; CppTransient and CppThrottled with jittered, capped exponential backoff;
-/// OfferBusy slowly (minutes) but bounded; CppConflict a few times; nothing else that a person must
+/// crash), a few times; Transient and Throttled with jittered, capped exponential backoff;
+/// OfferBusy slowly (minutes) but bounded; WriteConflict a few times; nothing else that a person must
 /// act on is retried.
 pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
     let mut problems = Vec::new();
@@ -516,7 +516,7 @@ pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
                 }
             }
         }
-        for error in ["CppTransient", "CppThrottled"] {
+        for error in ["Transient", "Throttled"] {
             match retrier_for(&task, error) {
                 None => problems.push(format!("{name} does not retry {error}")),
                 Some(r) => {
@@ -542,13 +542,13 @@ pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
                 Some(r) => problems.extend(offer_busy_problems(&task, r)),
             }
         }
-        match retrier_for(&task, "CppConflict") {
-            None => problems.push(format!("{name} does not retry CppConflict")),
+        match retrier_for(&task, "WriteConflict") {
+            None => problems.push(format!("{name} does not retry WriteConflict")),
             Some(r) => {
                 let attempts = r.get("MaxAttempts").and_then(Value::as_u64).unwrap_or(3);
                 if attempts == 0 || attempts > 5 {
                     problems.push(format!(
-                        "{name}: CppConflict is retried {attempts} times, not a few"
+                        "{name}: WriteConflict is retried {attempts} times, not a few"
                     ));
                 }
             }
@@ -560,8 +560,8 @@ pub fn retry_policy_problems(asl: &Asl) -> Vec<String> {
             "PlanNotFound",
             "VersionConflict",
             "VersionNotHigher",
-            "CppUnauthorized",
-            "CppRejected",
+            "Unauthorized",
+            "Rejected",
             "OperationFailed",
             "PollLimitExceeded",
         ] {

@@ -208,7 +208,7 @@ fn every_error_of_every_lambda_task_is_notified_then_fails_the_execution_with_it
     assert_found(
         routing::error_problems(
             &broken("/States/PublishingFailed/CausePath", json!("$.error.Error")),
-            &["CppRejected"],
+            &["Rejected"],
         ),
         "stops at Fail",
     );
@@ -250,13 +250,13 @@ fn a_notice_that_cannot_be_sent_does_not_stop_the_run() {
         &definition,
         check,
         routing::sample_state(),
-        "CppRejected",
+        "Rejected",
         "bad",
         sns_down,
     )
     .unwrap()
     .unwrap();
-    assert!(matches!(failed.stop, Stop::Fail { ref error, .. } if error == "CppRejected"));
+    assert!(matches!(failed.stop, Stop::Fail { ref error, .. } if error == "Rejected"));
 }
 
 // --------------------------------------------------------------------- retry and catch
@@ -275,7 +275,7 @@ fn every_task_has_a_timeout_retries_and_a_catch_all() {
     assert_found(
         asl::task_problems(&broken(
             "/States/UpdateAndPublish/Catch/0/ErrorEquals",
-            json!(["CppRejected"]),
+            json!(["Rejected"]),
         )),
         "not [\"States.ALL\"] alone",
     );
@@ -372,7 +372,7 @@ fn the_retry_policy_check_catches_each_broken_rule() {
     assert_found(
         asl::retry_policy_problems(&broken(
             "/States/UpdateAndPublish/Retry/3/ErrorEquals",
-            json!(["CppConflict", "OfferBusy"]),
+            json!(["WriteConflict", "OfferBusy"]),
         )),
         "its OfferBusy means the queue gave up",
     );
@@ -390,9 +390,9 @@ fn the_retry_policy_check_catches_each_broken_rule() {
     assert_found(
         asl::retry_policy_problems(&broken(
             "/States/UpdateAndPublish/Retry/3/ErrorEquals",
-            json!(["CppConflict", "CppRejected"]),
+            json!(["WriteConflict", "Rejected"]),
         )),
-        "retries CppRejected",
+        "retries Rejected",
     );
     assert_found(
         asl::retry_policy_problems(&broken(

@@ -152,7 +152,7 @@ enum RetryAfter {
     HttpDate,
 }
 
-/// 429 with `Retry-After`: waited out on the client's clock and retried, or for a POST `CppThrottled`.
+/// 429 with `Retry-After`: waited out on the client's clock and retried, or for a POST `Throttled`.
 async fn throttled_once(endpoint: Endpoint, form: RetryAfter) {
     let h = Harness::start().await;
     let state = endpoint.prepare(&h).await;
@@ -170,7 +170,7 @@ async fn throttled_once(endpoint: Endpoint, form: RetryAfter) {
     let (before, slept) = (h.emulator.requests().len(), h.clock.sleeps().len());
 
     if endpoint.starts_an_operation() {
-        refused_post_then_rerun(&h, endpoint, &state, ErrorName::CppThrottled, before).await;
+        refused_post_then_rerun(&h, endpoint, &state, ErrorName::Throttled, before).await;
         return;
     }
     let done = endpoint.run(&h, &state).await.unwrap();
@@ -193,7 +193,7 @@ async fn server_error_burst(endpoint: Endpoint) {
     let before = h.emulator.requests().len();
     if endpoint.starts_an_operation() {
         h.emulator.inject_fault(fault(method, path, 1, status(503)));
-        refused_post_then_rerun(&h, endpoint, &state, ErrorName::CppTransient, before).await;
+        refused_post_then_rerun(&h, endpoint, &state, ErrorName::Transient, before).await;
         return;
     }
     for code in [500, 502, 503, 504] {
@@ -210,7 +210,7 @@ async fn server_error_burst(endpoint: Endpoint) {
     endpoint.assert_outcome(&h, &done).await;
 }
 
-/// 5xx outlasting the retries: `CppTransient` with nothing half-done, and the next run succeeds.
+/// 5xx outlasting the retries: `Transient` with nothing half-done, and the next run succeeds.
 async fn server_errors_outlasting_the_retries(endpoint: Endpoint) {
     let h = Harness::start().await;
     let state = endpoint.prepare(&h).await;
@@ -219,7 +219,7 @@ async fn server_errors_outlasting_the_retries(endpoint: Endpoint) {
     let before = h.emulator.requests().len();
     h.emulator.inject_fault(fault(method, path, 0, status(503)));
     let err = endpoint.run(&h, &state).await.unwrap_err();
-    assert_eq!(err.name, ErrorName::CppTransient, "{endpoint:?}: {err}");
+    assert_eq!(err.name, ErrorName::Transient, "{endpoint:?}: {err}");
     assert!(err.message.contains("503"), "{err}");
     let calls = calls_since(&h, before, endpoint);
     let expected = if endpoint.starts_an_operation() { 1 } else { 5 };
@@ -246,7 +246,7 @@ async fn hung_response(endpoint: Endpoint) {
     let before = h.emulator.requests().len();
     if endpoint.starts_an_operation() {
         let err = endpoint.run(&h, &state).await.unwrap_err();
-        assert_eq!(err.name, ErrorName::CppTransient, "{endpoint:?}: {err}");
+        assert_eq!(err.name, ErrorName::Transient, "{endpoint:?}: {err}");
         assert!(err.message.contains("may have been received"), "{err}");
         assert_eq!(calls_since(&h, before, endpoint).len(), 1, "not re-sent");
         // Whether or not CPP went on with the abandoned request, the next run ends with one operation.
@@ -274,7 +274,7 @@ async fn dropped_before_handling(endpoint: Endpoint) {
         .inject_fault(fault(method, path, 1, FaultAction::DropBeforeHandling));
     let before = h.emulator.requests().len();
     if endpoint.starts_an_operation() {
-        refused_post_then_rerun(&h, endpoint, &state, ErrorName::CppTransient, before).await;
+        refused_post_then_rerun(&h, endpoint, &state, ErrorName::Transient, before).await;
         let calls = calls_since(&h, before, endpoint);
         assert_eq!(
             calls[0],
@@ -300,7 +300,7 @@ async fn dropped_after_handling(endpoint: Endpoint) {
     let before = h.emulator.requests().len();
     if endpoint.starts_an_operation() {
         let err = endpoint.run(&h, &state).await.unwrap_err();
-        assert_eq!(err.name, ErrorName::CppTransient, "{endpoint:?}: {err}");
+        assert_eq!(err.name, ErrorName::Transient, "{endpoint:?}: {err}");
         assert!(err.message.contains("may have been received"), "{err}");
         // The state machine runs the task again: it reads the operations and resumes.
         let done = endpoint.run(&h, &state).await.unwrap();

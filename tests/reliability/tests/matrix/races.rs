@@ -1,6 +1,6 @@
 //! Another writer changes the offer between update-and-publish's GET and its PUT (the emulator's
 //! `ConcurrentWrite` fault applies their change and bumps the ETag just before our PUT is handled).
-//! Our If-Match is then stale: 412, re-read, re-apply, at most three writes; beyond that `CppConflict`
+//! Our If-Match is then stale: 412, re-read, re-apply, at most three writes; beyond that `WriteConflict`
 //! with nothing lost, and the next run succeeds. Both writers' changes always end up in the document.
 
 use serde_json::{Value, json};
@@ -96,14 +96,14 @@ async fn changes_beyond_the_bound_are_a_conflict_that_loses_nothing_and_the_next
             .inject_fault(fault("PUT", OFFER_PATH, 1, their_change(n)));
     }
     let err = update(&h, &start_state(VERSION)).await.unwrap_err();
-    assert_eq!(err.name, ErrorName::CppConflict, "{err}");
+    assert_eq!(err.name, ErrorName::WriteConflict, "{err}");
     assert!(err.message.contains("3 attempts"), "{err}");
     assert_eq!(puts(&h), [412, 412, 412]);
     assert_their_changes_kept(&h, 3);
     assert_eq!(h.versions_in("draft"), ["1.0.0"], "ours was not forced in");
     assert_eq!(operation_counts(&h).await, (0, 0), "nothing published");
 
-    // The state machine retries CppConflict: the next run reads their changes and adds ours.
+    // The state machine retries WriteConflict: the next run reads their changes and adds ours.
     let state = update(&h, &start_state(VERSION)).await.unwrap();
     assert_eq!(state.changed, Some(true));
     assert_their_changes_kept(&h, 3);
@@ -118,7 +118,7 @@ async fn a_writer_racing_on_every_write_forever_is_a_conflict_every_run() {
         .inject_fault(fault("PUT", OFFER_PATH, 0, their_change(1)));
     for _ in 0..2 {
         let err = update(&h, &start_state(VERSION)).await.unwrap_err();
-        assert_eq!(err.name, ErrorName::CppConflict, "{err}");
+        assert_eq!(err.name, ErrorName::WriteConflict, "{err}");
     }
     assert_eq!(puts(&h), [412; 6]);
     assert_their_changes_kept(&h, 1);

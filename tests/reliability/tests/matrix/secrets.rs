@@ -144,7 +144,7 @@ async fn no_token_secret_or_signature_in_any_log_error_or_output() {
     let err = shown
         .result(update(&h, &WorkflowState::start(other, Action::Publish)).await)
         .unwrap_err();
-    assert_eq!(err.name, ErrorName::CppRejected);
+    assert_eq!(err.name, ErrorName::Rejected);
 
     // update-and-publish: token endpoint down once, throttled reads, a lost ETag race, the publish's
     // answer lost; then the state machine's retry resumes it.
@@ -164,7 +164,7 @@ async fn no_token_secret_or_signature_in_any_log_error_or_output() {
     h.emulator
         .inject_fault(fault("POST", "/publish", 1, FaultAction::DropAfterHandling));
     let err = shown.result(update(&h, &state).await).unwrap_err();
-    assert_eq!(err.name, ErrorName::CppTransient);
+    assert_eq!(err.name, ErrorName::Transient);
     state = shown.result(update(&h, &state).await).unwrap();
 
     // check-last-operation: revoked tokens, a 5xx burst, a token expiring between two checks.
@@ -183,11 +183,11 @@ async fn no_token_secret_or_signature_in_any_log_error_or_output() {
     h.emulator
         .inject_fault(fault("POST", "/golive", 1, throttled("30")));
     let err = shown.result(go_live(&h, &state).await).unwrap_err();
-    assert_eq!(err.name, ErrorName::CppThrottled);
+    assert_eq!(err.name, ErrorName::Throttled);
     h.emulator
         .inject_fault(fault("POST", "/golive", 1, FaultAction::DropBeforeHandling));
     let err = shown.result(go_live(&h, &state).await).unwrap_err();
-    assert_eq!(err.name, ErrorName::CppTransient);
+    assert_eq!(err.name, ErrorName::Transient);
     state = shown.result(go_live(&h, &state).await).unwrap();
 
     // Certification fails, and Microsoft's message quotes the image URL (HTML-escaped, as in HTML).

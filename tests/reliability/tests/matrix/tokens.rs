@@ -36,7 +36,7 @@ async fn the_token_endpoint_down_for_the_whole_run_writes_nothing_and_the_next_r
     h.emulator
         .inject_fault(fault("POST", TOKEN, 0, status(503)));
     let err = update(&h, &start_state(VERSION)).await.unwrap_err();
-    assert_eq!(err.name, ErrorName::CppTransient, "{err}");
+    assert_eq!(err.name, ErrorName::Transient, "{err}");
     assert!(err.message.contains("oauth2/token"), "{err}");
     assert!(
         h.emulator
@@ -156,7 +156,7 @@ async fn a_401_that_outlasts_a_new_token_is_unauthorized_after_one_renewal() {
     h.emulator
         .inject_fault(fault("GET", OFFER_PATH, 0, status(401)));
     let err = update(&h, &start_state(VERSION)).await.unwrap_err();
-    assert_eq!(err.name, ErrorName::CppUnauthorized, "{err}");
+    assert_eq!(err.name, ErrorName::Unauthorized, "{err}");
     assert_eq!(
         token_requests(&h),
         [200, 200],
@@ -171,7 +171,7 @@ async fn credentials_the_token_endpoint_refuses_are_unauthorized_and_nothing_is_
     let mut h = Harness::start().await;
     h.deps.client = client(&h, "not-the-secret", Duration::from_secs(2));
     let err = update(&h, &start_state(VERSION)).await.unwrap_err();
-    assert_eq!(err.name, ErrorName::CppUnauthorized, "{err}");
+    assert_eq!(err.name, ErrorName::Unauthorized, "{err}");
     assert!(err.message.contains("invalid_client"), "{err}");
     assert!(!err.message.contains("not-the-secret"), "{err}");
     assert_eq!(token_requests(&h), [401], "a refusal is not retried");
