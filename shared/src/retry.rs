@@ -28,6 +28,22 @@ pub enum Outcome {
     Interrupted,
 }
 
+/// As logs show it: `HTTP 429, Retry-After 3 s`, `timeout`.
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Status {
+                status,
+                retry_after: Some(wait),
+            } => write!(f, "HTTP {status}, Retry-After {} s", wait.as_secs_f64()),
+            Self::Status { status, .. } => write!(f, "HTTP {status}"),
+            Self::Timeout => f.write_str("timeout"),
+            Self::NotSent => f.write_str("not sent"),
+            Self::Interrupted => f.write_str("interrupted"),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
     Stop,
@@ -126,6 +142,21 @@ mod tests {
 
     const SECOND: Duration = Duration::from_secs(1);
     const PLENTY: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn an_outcome_reads_plainly_in_logs() {
+        let throttled = Outcome::Status {
+            status: 429,
+            retry_after: Some(3 * SECOND),
+        };
+        assert_eq!(throttled.to_string(), "HTTP 429, Retry-After 3 s");
+        let failed = Outcome::Status {
+            status: 503,
+            retry_after: None,
+        };
+        assert_eq!(failed.to_string(), "HTTP 503");
+        assert_eq!(Outcome::NotSent.to_string(), "not sent");
+    }
 
     fn status(status: u16) -> Outcome {
         Outcome::Status {

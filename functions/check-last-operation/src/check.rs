@@ -32,8 +32,8 @@ pub async fn check(
     state.poll_count += 1;
     let r = &state.request;
     tracing::info!(
-        offer_id = %r.offer_id, version = %r.version, operation_id = ?state.operation.as_ref().and_then(|o| o.at.id.as_deref()),
-        ?kind, ?status, step = ?state.step, progress = ?state.progress_percentage, poll = state.poll_count,
+        offer_id = %r.offer_id, version = %r.version, operation_id = state.operation.as_ref().and_then(|o| o.at.id.as_deref()),
+        ?kind, ?status, step = state.step.as_deref(), progress = state.progress_percentage, poll = state.poll_count,
         "operation checked"
     );
     if status != RunStatus::Running {

@@ -48,9 +48,9 @@ pub async fn report(client: &CppClient, offers: &[WatchedOffer]) -> Report {
             }
         };
         tracing::info!(
-            publisher_id = %report.publisher_id, offer_id = %report.offer_id, operation_id = ?report.operation_id,
-            kind = ?report.kind, status = %report.status, step = ?report.step, progress = ?report.progress_percentage,
-            error = ?report.error, "offer status"
+            publisher_id = %report.publisher_id, offer_id = %report.offer_id, operation_id = report.operation_id.as_deref(),
+            kind = report.kind.map(tracing::field::debug), status = %report.status, step = report.step.as_deref(),
+            progress = report.progress_percentage, error = report.error.as_deref(), "offer status"
         );
         reports.push(report);
     }

@@ -43,7 +43,7 @@ pub async fn update_and_publish(
     };
     // Recorded before publishing: a run that wrote and then finds the offer busy still made the change.
     if let ImageChange::Added { evicted } = &written.change {
-        tracing::info!(?evicted, "image version added to the draft");
+        tracing::info!(evicted = %evicted.join(", "), "image version added to the draft");
         state.evicted_versions = evicted.clone();
     }
     state.changed =
@@ -92,7 +92,10 @@ async fn publish_or_resume(
     }
     match publish_of_this_draft(client, request).await? {
         Some(existing) => {
-            tracing::info!(operation_id = ?existing.id, "version already in the draft and its publish exists; resuming it");
+            tracing::info!(
+                operation_id = existing.id.as_deref(),
+                "version already in the draft and its publish exists; resuming it"
+            );
             Ok(existing)
         }
         None => publish(client, request).await,
@@ -250,7 +253,10 @@ async fn publish(
             ),
             _ => WorkflowError::from_cpp(&format!("publishing {publisher}/{offer_id}"), &e),
         })?;
-    tracing::info!(operation_id = ?operation.id, "publish to preview started");
+    tracing::info!(
+        operation_id = operation.id.as_deref(),
+        "publish to preview started"
+    );
     Ok(operation)
 }
 

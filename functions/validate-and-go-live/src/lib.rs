@@ -131,7 +131,7 @@ async fn go_live(
         ),
         _ => WorkflowError::from_cpp(&format!("going live with {publisher}/{offer}"), &e),
     })?;
-    tracing::info!(operation_id = ?operation.id, "go-live started");
+    tracing::info!(operation_id = operation.id.as_deref(), "go-live started");
     Ok(operation)
 }
 

@@ -274,7 +274,7 @@ impl CppClient {
                 Err(e) if e.is_connect() => Outcome::NotSent,
                 Err(_) => Outcome::Interrupted,
             };
-            tracing::debug!(request = describe, attempt, ?outcome, "CPP call");
+            tracing::debug!(request = describe, attempt, %outcome, "CPP call");
             let spent = clock.now().duration_since(started).unwrap_or_default();
             let remaining = self.retry.budget.saturating_sub(spent);
             match decide(replay, outcome, backoff.next(), remaining) {
@@ -282,7 +282,7 @@ impl CppClient {
                     tracing::warn!(
                         request = describe,
                         attempt,
-                        ?outcome,
+                        %outcome,
                         wait_ms = wait.as_millis() as u64,
                         "retrying CPP call"
                     );

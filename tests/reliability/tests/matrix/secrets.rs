@@ -275,6 +275,23 @@ async fn no_token_secret_or_signature_in_any_log_error_or_output() {
         }
     }
 
+    // Values are logged as themselves (`operation_id="3b93…"`), never as Rust's `Some("3b93…")`.
+    assert!(logs.contains("operation_id="), "an operation id was logged");
+    let ours = [
+        "shared::",
+        "build_finished",
+        "update_and_publish:",
+        "check_last_operation:",
+        "validate_and_go_live:",
+    ];
+    let our_lines = logs.lines().filter(|l| {
+        let target = l.splitn(2, "}: ").last().unwrap_or(l);
+        ours.iter().any(|t| target.trim_start().starts_with(t))
+    });
+    if let Some(line) = our_lines.clone().find(|l| l.contains("Some(")) {
+        panic!("a value logged as a Rust Option: {line}");
+    }
+
     // The capture saw the run: retries, renewals, requests at DEBUG, spans.
     for expected in [
         "retrying CPP call",
