@@ -23,10 +23,12 @@ impl ConfigError {
 }
 
 /// Where the service principal's secret comes from.
+#[derive(Clone)]
 pub enum ClientSecretSource {
     /// `CPP_CLIENT_SECRET`, for local runs.
     Value(SecretString),
-    /// `CPP_CLIENT_SECRET_ARN`: a Secrets Manager secret, read once per cold start.
+    /// `CPP_CLIENT_SECRET_ARN`: a Secrets Manager secret, read once per cold start (in the background,
+    /// awaited by the first token request).
     SecretsManager { arn: String },
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::cpp::CppClient;
-use crate::secret::load_client_secret;
+use crate::secret::ClientSecret;
 use crate::workflow::{ErrorName, WorkflowError};
 
 #[derive(Debug)]
@@ -16,10 +16,12 @@ pub struct CppDeps {
 }
 
 impl CppDeps {
-    /// Reads the configuration and the secret, and builds the client; a problem fails the cold start.
+    /// Reads the configuration and builds the client; a problem fails the cold start. A Secrets
+    /// Manager secret is only started here: the first token request waits for it.
     pub async fn from_env() -> Result<Self, WorkflowError> {
         let config = Config::from_env()?;
-        let secret = load_client_secret(&config.client_secret).await?;
+        let secret = ClientSecret::new(config.client_secret.clone());
+        secret.prefetch();
         let client = CppClient::new(&config, secret)
             .map_err(|e| WorkflowError::new(ErrorName::ConfigError, e.to_string()))?;
         Ok(Self {

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::cpp::error::{CppError, ErrorKind};
 use crate::cpp::token::TokenProvider;
 use crate::retry::{Decision, Outcome, Replay, RetrySettings, decide, parse_retry_after};
+use crate::secret::ClientSecret;
 
 /// How the client waits and how long it may take.
 #[derive(Clone, Debug)]
@@ -84,13 +85,13 @@ pub(crate) struct ApiRequest<'a> {
 }
 
 impl CppClient {
-    pub fn new(config: &Config, client_secret: SecretString) -> Result<Self, CppError> {
+    pub fn new(config: &Config, client_secret: impl Into<ClientSecret>) -> Result<Self, CppError> {
         Self::with_options(config, client_secret, ClientOptions::default())
     }
 
     pub fn with_options(
         config: &Config,
-        client_secret: SecretString,
+        client_secret: impl Into<ClientSecret>,
         options: ClientOptions,
     ) -> Result<Self, CppError> {
         let http = reqwest::Client::builder()
@@ -103,7 +104,7 @@ impl CppClient {
             &config.login_base_url,
             &config.tenant_id,
             config.client_id.clone(),
-            client_secret,
+            client_secret.into(),
             options.clock.clone(),
         )?;
         Ok(Self {

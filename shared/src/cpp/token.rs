@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::clock::Clock;
 use crate::cpp::error::{CppError, ErrorKind};
+use crate::secret::ClientSecret;
 
 /// The resource the CPP API accepts tokens for.
 pub const CPP_RESOURCE: &str = "https://cloudpartner.azure.com";
@@ -21,7 +22,7 @@ const REFRESH_AHEAD: Duration = Duration::from_secs(300);
 pub(crate) struct TokenProvider {
     token_url: Url,
     client_id: String,
-    client_secret: SecretString,
+    client_secret: ClientSecret,
     clock: Arc<dyn Clock>,
     cached: Mutex<Option<CachedToken>>,
 }
@@ -67,7 +68,7 @@ impl TokenProvider {
         login_base: &Url,
         tenant_id: &str,
         client_id: String,
-        client_secret: SecretString,
+        client_secret: ClientSecret,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, CppError> {
         let mut token_url = login_base.clone();
@@ -102,8 +103,17 @@ impl TokenProvider {
         if let Some(token) = cached.as_ref().filter(|t| self.clock.now() < t.refresh_at) {
             return Ok(token.value.clone());
         }
+        // On a cold start with Secrets Manager this waits for the read the cold start began.
+        let secret = self.client_secret.get().await.map_err(|e| {
+            let kind = if e.transient {
+                ErrorKind::Transient
+            } else {
+                ErrorKind::Config
+            };
+            CppError::new(kind, "read the client secret", e.to_string())
+        })?;
         let requested_at = self.clock.now();
-        let (status, body) = fetch(self.request()).await?;
+        let (status, body) = fetch(self.request(&secret)).await?;
         if !(200..300).contains(&status) {
             let mut err = CppError::from_response(self.describe(), status, &body);
             if matches!(status, 400 | 401 | 403) {
@@ -142,16 +152,13 @@ impl TokenProvider {
         format!("POST {}", self.token_url.path())
     }
 
-    fn request(&self) -> TokenRequest {
+    fn request(&self, client_secret: &SecretString) -> TokenRequest {
         TokenRequest {
             url: self.token_url.clone(),
             form: vec![
                 ("grant_type", "client_credentials".to_owned()),
                 ("client_id", self.client_id.clone()),
-                (
-                    "client_secret",
-                    self.client_secret.expose_secret().to_owned(),
-                ),
+                ("client_secret", client_secret.expose_secret().to_owned()),
                 ("resource", CPP_RESOURCE.to_owned()),
             ],
         }
