@@ -79,7 +79,8 @@ async function twoAtOnce(offerId, first, second) {
   }
   const notice = queued[0].notifications[0].message;
   assert.match(notice.waitingFor, /running; one operation runs per offer at a time/);
-  assert.match(notice.summary, /waits its turn/);
+  assert.match(notice.summary, /waits its turn: .* for 18 days at most\./);
+  assert.equal(notice.queueMaxDays, 18);
   // Its own waits alone spanned days (the other's waits moved the shared clock too).
   const waited = queued[0].simulated.queueSeconds;
   assert.ok(waited >= 86_400, `the queued one waited ${waited} s`);

@@ -27,6 +27,10 @@ pub struct QueueState {
     pub waited_seconds: u64,
     /// What held the offer when it was last checked.
     pub waiting_for: String,
+    /// `CPP_QUEUE_MAX_DAYS` when the offer was last checked: how long the run waits at most, for the
+    /// queued notice to say in days (set on every visit, so a state written before it existed reads 0).
+    #[serde(default)]
+    pub max_days: u32,
 }
 
 /// The wait after the offer was found busy `checks` times before.
@@ -50,6 +54,7 @@ impl WorkflowState {
             checks: 0,
             waited_seconds: 0,
             waiting_for: String::new(),
+            max_days,
         });
         let limit = u64::from(max_days) * 86_400;
         if queue.waited_seconds >= limit {
@@ -66,6 +71,7 @@ impl WorkflowState {
         queue.checks += 1;
         queue.waited_seconds += wait;
         queue.waiting_for = busy.message;
+        queue.max_days = max_days;
         self.queue = Some(queue);
         self.next_check_seconds = Some(wait);
         Ok(())
@@ -111,6 +117,8 @@ mod tests {
         assert_eq!(queue.since, "2026-11-21T10:00:00Z");
         assert_eq!((queue.checks, queue.waited_seconds), (2, 900));
         assert_eq!(queue.waiting_for, "contoso/offer has publish 42 running");
+        assert_eq!(queue.max_days, 18, "for the notice to say how long at most");
+        assert_eq!(serde_json::to_value(&queue).unwrap()["maxDays"], 18);
         assert_eq!(state.next_check_seconds, Some(600));
     }
 

@@ -206,7 +206,7 @@ pub fn queue_problems(asl: &Asl) -> Vec<String> {
     let entry = |checks: u32| {
         state_with(
             json!({"nextCheckSeconds": 300, "queue": {"since": "2026-11-21T10:00:00Z", "checks": checks,
-            "waitedSeconds": 0, "waitingFor": "a publish of the offer is running"}}),
+            "waitedSeconds": 0, "waitingFor": "a publish of the offer is running", "maxDays": 18}}),
         )
     };
     let mut problems = Vec::new();
@@ -218,6 +218,12 @@ pub fn queue_problems(asl: &Asl) -> Vec<String> {
         {
             problems.push(format!(
                 "the queued notice does not say what it waits for: {notice}"
+            ));
+        }
+        let summary = notice["summary"].as_str().unwrap_or_default();
+        if notice["queueMaxDays"] != 18 || !summary.contains("for 18 days at most") {
+            problems.push(format!(
+                "the queued notice does not say how long the run waits at most: {notice}"
             ));
         }
     }

@@ -716,6 +716,13 @@ fn the_flow_is_the_seeds_loop_update_and_publish_wait_check_preview_go_live() {
         routing::queue_problems(&broken("/States/Queued/Parameters/details", json!({}))),
         "the queued notice does not say what it waits for",
     );
+    assert_found(
+        routing::queue_problems(&broken(
+            "/States/Queued/Parameters/headline.$",
+            json!("States.Format('waits its turn: {}.', $.queue.waitingFor)"),
+        )),
+        "the queued notice does not say how long the run waits at most",
+    );
 }
 
 #[test]
