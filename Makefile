@@ -27,9 +27,11 @@ fmt:
 static-checks:
 	tools/static-checks.sh
 
-# The CPP emulator on a fixed port, a simulated day per real second.
+# The CPP emulator for a person, on a fixed port: the clock is frozen unless EMULATOR_CLOCK_SCALE says
+# how many simulated seconds pass per real one (a token issued at a day per second expires at once).
+EMULATOR_CLOCK_SCALE ?= 0
 emulator:
-	$(CARGO) run --locked -p cpp-emulator -- --port 8480 --clock-scale 86400
+	$(CARGO) run --locked -p cpp-emulator -- --port 8480 --clock-scale $(EMULATOR_CLOCK_SCALE)
 
 # The whole pipeline on this machine (tests/e2e/README.md): the real state machine run by
 # aws-local-stepfunctions on Node 22, the functions behind `cargo lambda watch`, moto_server for S3 and
