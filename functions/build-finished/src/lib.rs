@@ -87,6 +87,12 @@ struct Publish {
 
 /// Starts one execution per manifest the event delivers; output lists what was started and what was a duplicate.
 pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, WorkflowError> {
+    respond(event, deps)
+        .await
+        .inspect_err(WorkflowError::log_failure)
+}
+
+async fn respond(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, WorkflowError> {
     let publishes = prepare(Trigger::from_event(event.payload)?, deps).await?;
     let mut started = Vec::new();
     let mut duplicates = Vec::new();

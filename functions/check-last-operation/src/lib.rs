@@ -13,6 +13,12 @@ pub use check::check;
 pub use report::{OfferReport, Report, report};
 
 pub async fn handle(event: LambdaEvent<Value>, deps: &CppDeps) -> Result<Value, WorkflowError> {
+    respond(event, deps)
+        .await
+        .inspect_err(WorkflowError::log_failure)
+}
+
+async fn respond(event: LambdaEvent<Value>, deps: &CppDeps) -> Result<Value, WorkflowError> {
     let client = deps.client_for(&event.context);
     let now = deps.clock.now();
     let output = if is_report_request(&event.payload) {

@@ -21,6 +21,15 @@ pub async fn handle(
     event: LambdaEvent<Value>,
     deps: &CppDeps,
 ) -> Result<WorkflowState, WorkflowError> {
+    respond(event, deps)
+        .await
+        .inspect_err(WorkflowError::log_failure)
+}
+
+async fn respond(
+    event: LambdaEvent<Value>,
+    deps: &CppDeps,
+) -> Result<WorkflowState, WorkflowError> {
     let state = WorkflowState::from_value(event.payload)?;
     let client = deps.client_for(&event.context);
     let r = &state.request;
@@ -75,6 +84,7 @@ fn wait_or_fail(
     tracing::info!(
         waiting_for = queue.map(|q| q.waiting_for.as_str()),
         checks = queue.map(|q| q.checks),
+        waited_days = queue.map(|q| q.waited_seconds as f64 / 86_400.0),
         next_check_seconds = state.next_check_seconds,
         "another operation holds the offer; waiting for it"
     );

@@ -16,6 +16,15 @@ pub async fn handle(
     event: LambdaEvent<Value>,
     deps: &CppDeps,
 ) -> Result<WorkflowState, WorkflowError> {
+    respond(event, deps)
+        .await
+        .inspect_err(WorkflowError::log_failure)
+}
+
+async fn respond(
+    event: LambdaEvent<Value>,
+    deps: &CppDeps,
+) -> Result<WorkflowState, WorkflowError> {
     let state = WorkflowState::from_value(event.payload)?;
     let client = deps.client_for(&event.context);
     let r = &state.request;

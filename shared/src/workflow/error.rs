@@ -89,6 +89,11 @@ impl WorkflowError {
         Self::new(ErrorName::InvalidInput, message)
     }
 
+    /// One log line per failed invocation, naming the error: what the dashboard counts failures by.
+    pub fn log_failure(&self) {
+        tracing::error!(error_name = self.name.as_str(), error = %self.message, "invocation failed");
+    }
+
     /// Names a CPP failure by its kind, prefixed with what was being done (`context`).
     pub fn from_cpp(context: &str, error: &CppError) -> Self {
         let name = match error.kind {

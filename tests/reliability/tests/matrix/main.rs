@@ -7,6 +7,7 @@ mod support;
 mod bad_input;
 mod faults;
 mod fuzz;
+mod logs;
 mod nothing_lost;
 mod races;
 mod secrets;
