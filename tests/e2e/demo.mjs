@@ -1,7 +1,7 @@
 // `make demo`: one build goes from the manifest upload to live, on this machine, with the real state
 // machine and functions, and days of Microsoft's certification compressed into seconds.
 // Environment: DEMO_PACE_MS (real pause per simulated wait, default 80), DEMO_NAME (log folder).
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { REPO_ROOT, allStates, loadDefinition } from './lib/definition.mjs';
@@ -10,6 +10,7 @@ import { PLAN, PUBLISHER, testOffer } from './lib/offers.mjs';
 import { isInterrupted } from './lib/procs.mjs';
 import { Pipeline, countByEndpoint } from './lib/pipeline.mjs';
 import { BUCKET, startStack } from './lib/stack.mjs';
+import { timelineSvg } from './lib/timeline.mjs';
 
 const pace = Number(process.env.DEMO_PACE_MS ?? 80);
 const events = (name) => JSON.parse(readFileSync(join(REPO_ROOT, 'infra', 'events', name), 'utf8'));
@@ -52,11 +53,15 @@ const NOTICE_STATES = (() => {
   return names;
 })();
 
-/** Prints a run as it goes: one line per state (Choice and notice states aside), with what it found. */
+/**
+ * Prints a run as it goes: one line per state (Choice, Wait and notice states aside: each function's line
+ * says what it found and when the next look is), and keeps what the timeline picture shows.
+ */
 class Narrator {
   constructor() {
     this.elapsed = 0;
-    this.lastStep = null;
+    this.checks = [];
+    this.notices = [];
   }
 
   line(state, detail = '') {
@@ -80,14 +85,15 @@ class Narrator {
         if (event.reason === 'retry') this.line(state, `(the retry waited ${duration(event.seconds)}, simulated)`);
         return;
       case 'NotificationSent':
+        this.notices.push({ seconds: this.elapsed, event: event.message.event });
         return this.line('Notify', `notification "${event.subject}": ${event.message.summary}`);
       default:
     }
   };
 
   entered({ name, type, input }) {
-    if (type === 'Choice' || type === 'Task' || NOTICE_STATES.has(name)) return; // Tasks are told when they finish.
-    if (type === 'Wait') return this.line(name, `waiting ${duration(input.nextCheckSeconds ?? 0)} (simulated)`);
+    // Tasks are told when they finish, with the wait that follows them.
+    if (type === 'Choice' || type === 'Task' || type === 'Wait' || NOTICE_STATES.has(name)) return;
     if (type === 'Succeed') return this.line(name, 'execution succeeded');
     if (type === 'Fail') return this.line(name, `execution failed: ${input.error?.Error}`);
     if (name.startsWith('Record')) return this.line(name, 'recording the failure');
@@ -99,17 +105,20 @@ class Narrator {
     if (name === 'UpdateAndPublish') {
       const what = state.changed ? `added ${state.version} to plan ${state.planId}` : `${state.version} already in the draft: no PUT`;
       const evicted = state.evictedVersions?.length ? `, evicted ${state.evictedVersions.join(', ')}` : '';
-      return this.line(name, `${what}${evicted}; publish running (operation ${shortId(state.operation)})`);
+      if (state.queue) return this.line(name, `the offer is busy (${state.queue.waitingFor}); next try in ${duration(state.nextCheckSeconds)}`);
+      return this.line(name, `${what}${evicted}; publish running (operation ${shortId(state.operation)}) · first check in ${duration(state.nextCheckSeconds)}`);
     }
     if (name === 'CheckLastOperation') {
       const progress = state.progressPercentage === undefined ? '' : ` ${state.progressPercentage}%`;
       const step = state.step ? ` · ${state.step}${progress}` : '';
       const status = state.operationStatus === 'succeeded' ? (state.operation?.kind === 'goLive' ? 'LIVE' : 'PREVIEW READY') : state.operationStatus;
-      return this.line(name, `${status}${step} · check ${state.pollCount}`);
+      this.checks.push({ seconds: this.elapsed, stage: state.step ?? status });
+      const next = state.operationStatus === 'running' ? ` · next check in ${duration(state.nextCheckSeconds)}` : '';
+      return this.line(name, `${status}${step} · check ${state.pollCount}${next}`);
     }
     if (name === 'ValidateAndGoLive') {
       const detail = state.outcome === 'goLiveStarted'
-        ? `preview holds ${state.version}; go-live running (operation ${shortId(state.operation)})`
+        ? `preview holds ${state.version}; go-live running (operation ${shortId(state.operation)}) · first check in ${duration(state.nextCheckSeconds)}`
         : `preview lacks ${state.version}: it is published first`;
       return this.line(name, detail);
     }
@@ -187,6 +196,10 @@ async function demo(stack, started) {
   say();
 
   await summary(stack, manifest, [preview, live], narrator.elapsed, started);
+  const picture = `${stack.logDir}/timeline.svg`;
+  const title = `${manifest.offerId} plan ${manifest.planId} version ${manifest.version}: upload to live over ${duration(narrator.elapsed)} (simulated)`;
+  writeFileSync(picture, timelineSvg({ title, checks: narrator.checks, notices: narrator.notices, totalSeconds: narrator.elapsed }));
+  say(`  timeline: ${picture}`);
 }
 
 function finished(run) {
@@ -209,7 +222,7 @@ async function summary(stack, manifest, runs, elapsed, started) {
   for (const s of submissions) say(`    ${s.submissionType.padEnd(8)} ${s.id.slice(0, 8)}  ${s.submissionState}  (${s.slot} slot)`);
   say(`  executions: ${runs.map((r) => `${r.status.toLowerCase()} in ${r.states.length} states`).join(', then ')}`);
   say(`  time: ${duration(elapsed)} simulated (${duration(simulated)} of it waiting, in ${checks} checks), ${((Date.now() - started) / 1000).toFixed(1)} s real`);
-  say(`  CPP API calls: ${requests.length} (${requests.filter((r) => r.status === 401).length} answered 401: tokens expire as simulated hours pass)`);
+  say(`  CPP API calls: ${requests.length} (${requests.filter((r) => r.status === 401).length} answered 401)`);
   const counts = Object.entries(countByEndpoint(requests)).sort((a, b) => b[1] - a[1]);
   for (const [endpoint, count] of counts) say(`    ${String(count).padStart(4)}  ${endpoint}`);
   say(`  notifications: ${runs.flatMap((r) => r.notifications.map((n) => n.message.event)).join(', ')}`);

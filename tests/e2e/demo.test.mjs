@@ -1,6 +1,7 @@
 // `make demo` is what people run first: it must reach live, say what it waited, and print no secret.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 
@@ -16,14 +17,23 @@ test('the demo goes from upload to live and prints no secret', { timeout: 15 * 6
     maxBuffer: 16 << 20,
   });
   assert.match(stdout, /build-finished -> StartExecution contoso-linux_gen2_1-4-0_/);
-  assert.match(stdout, /WaitForOperation +waiting 6 h \(simulated\)/);
-  assert.match(stdout, /CheckLastOperation +running · Certification \d+%/);
+  assert.match(stdout, /CheckLastOperation +running · Certification \d+% · check \d+ · next check in 6 h/);
+  assert.doesNotMatch(stdout, /^ +day \d+ \d\d:\d\d +WaitForOperation/m, 'the wait is on its check\'s line');
   assert.match(stdout, /CheckLastOperation +PREVIEW READY/);
   assert.match(stdout, /StoppedAtPreview +execution succeeded/);
   assert.match(stdout, /CheckLastOperation +LIVE/);
   assert.match(stdout, /PublishedAndLive +execution succeeded/);
   assert.match(stdout, /production +1\.0\.0, 1\.1\.0, 1\.2\.0, 1\.3\.0, 1\.4\.0/);
   assert.match(stdout, /\d+ +POST golive/);
+  assert.match(stdout, /CPP API calls: \d+ \(0 answered 401\)/, 'functions and emulator agree on when a token expires');
   assert.match(stdout, /stack stopped\./);
   assertNoSecrets(stdout, 'the demo output');
+  const picture = stdout.match(/timeline: (\S+\.svg)/)?.[1];
+  assert.ok(picture, 'the demo prints where its picture is');
+  const svg = readFileSync(picture, 'utf8');
+  assert.match(svg, /^<svg /);
+  for (const text of ['Certification', 'Publisher signoff', 'previewReady', 'live', 'day 7']) assert.ok(svg.includes(text), text);
+  const ticks = svg.match(/class="check"/g).length;
+  const checks = stdout.match(/CheckLastOperation +\S/g).length;
+  assert.equal(ticks, checks, 'one tick per check');
 });

@@ -69,6 +69,15 @@ fn aad_error(status: StatusCode, error: &str, description: &str) -> Response {
         .into_response()
 }
 
+/// The clock tokens are issued and checked on (`tokens_on_real_clock`).
+fn token_clock(app: &App) -> OffsetDateTime {
+    if app.config.tokens_on_real_clock {
+        OffsetDateTime::now_utc()
+    } else {
+        app.clock.now()
+    }
+}
+
 /// POST /{tenant}/oauth2/token (any tenant): the AAD v1 shape, numbers as strings.
 pub(crate) async fn token(
     State(app): State<Arc<App>>,
@@ -104,7 +113,7 @@ pub(crate) async fn token(
         );
     }
 
-    let now = app.clock.now();
+    let now = token_clock(&app);
     let issued = app.tokens().issue(now, config.token_lifetime);
     let body = json!({
         "token_type": "Bearer",
@@ -136,7 +145,7 @@ pub(crate) async fn require_auth(
         return ApiError::unauthorized("Authorization header with a Bearer token is required.")
             .into_response();
     };
-    if !app.tokens().is_valid(token, app.clock.now()) {
+    if !app.tokens().is_valid(token, token_clock(&app)) {
         return ApiError::unauthorized("The access token is invalid or has expired.")
             .into_response();
     }

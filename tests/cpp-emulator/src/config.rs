@@ -13,6 +13,9 @@ pub struct EmulatorConfig {
     pub client_secret: String,
     /// Lifetime of issued tokens on the virtual clock (AAD reports one second less in `expires_in`).
     pub token_lifetime: Duration,
+    /// Tokens expire on the real clock instead: for a harness whose clients cache tokens on the real
+    /// clock while the virtual one jumps days, so they never meet a 401 a deployment would not.
+    pub tokens_on_real_clock: bool,
     /// Virtual durations of the publish steps.
     pub steps: StepDurations,
     /// Status an operation reports when it ends well (clients disagree: succeeded/complete/completed).
@@ -33,6 +36,7 @@ impl Default for EmulatorConfig {
             client_id: "emulator-client-id".to_owned(),
             client_secret: "emulator-client-secret".to_owned(),
             token_lifetime: Duration::from_secs(3600),
+            tokens_on_real_clock: false,
             steps: StepDurations::default(),
             success_status: "succeeded".to_owned(),
             publish_succeeds_at_signoff: false,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use cpp_emulator::{Emulator, EmulatorConfig, LocationStyle};
 
 const USAGE: &str = "usage: cpp-emulator [--port N] [--clock-scale X] [--no-seed] \
-[--success-status S] [--publish-succeeds-at-signoff] [--legacy-location]
+[--success-status S] [--publish-succeeds-at-signoff] [--legacy-location] [--real-time-tokens]
 env: CPP_CLIENT_ID, CPP_CLIENT_SECRET (accepted credentials), RUST_LOG (log filter, stderr)";
 
 #[derive(Debug)]
@@ -39,6 +39,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             "--no-seed" => options.config.seed_default_offer = false,
             "--publish-succeeds-at-signoff" => options.config.publish_succeeds_at_signoff = true,
             "--legacy-location" => options.config.location_style = LocationStyle::Legacy,
+            "--real-time-tokens" => options.config.tokens_on_real_clock = true,
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }

@@ -48,7 +48,9 @@ export async function startStack({ name = 'e2e', env = {}, log = () => {} } = {}
       startProcess({
         name: 'cpp-emulator',
         command: binary('cpp-emulator'),
-        args: ['--port', '0'],
+        // Tokens expire on the real clock, as the functions' token cache counts: a jump of the virtual
+        // clock by days then causes no 401 that a deployment, whose checks are hours apart, would not see.
+        args: ['--port', '0', '--real-time-tokens'],
         env: { ...baseEnv, CPP_CLIENT_ID: CLIENT_ID, CPP_CLIENT_SECRET: CLIENT_SECRET },
         cwd: REPO_ROOT,
         logDir,

@@ -110,6 +110,25 @@ async fn token_expires_on_the_virtual_clock() {
 }
 
 #[tokio::test]
+async fn tokens_on_the_real_clock_outlive_a_jump_of_the_virtual_one() {
+    let h = crate::common::start_with(EmulatorConfig {
+        tokens_on_real_clock: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    h.emu.advance_clock(std::time::Duration::from_secs(3 * 86_400));
+    assert_eq!(h.get(OFFER).await.status(), StatusCode::OK);
+    let short = crate::common::start_with(EmulatorConfig {
+        tokens_on_real_clock: true,
+        token_lifetime: std::time::Duration::from_secs(1),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    // AAD reports one second less than the lifetime: a 1 s token is already past its expiry.
+    assert_eq!(short.get(OFFER).await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn missing_or_unknown_bearer_is_401() {
     let h = start().await;
     let url = h.url(&with_version(OFFER));
