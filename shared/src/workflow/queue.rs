@@ -62,7 +62,7 @@ impl WorkflowState {
             return Err(WorkflowError::new(
                 ErrorName::OfferBusy,
                 format!(
-                    "{}; this run waited {days:.1} days for the offer (since {}, CPP_QUEUE_MAX_DAYS={max_days}); go live with or cancel the operation that holds it, then upload the manifest again",
+                    "{}; this run waited {days:.1} days for the offer (since {}, CPP_QUEUE_MAX_DAYS={max_days}); go live with or cancel the operation that holds it, then start this input again under a new execution name",
                     busy.message, queue.since
                 ),
             ));
