@@ -1,4 +1,4 @@
-//! Configuration from the environment (design.md §4.1): read once per cold start, every problem named.
+//! Configuration from the environment (README, *Configuration*): read once per cold start, every problem named.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! One thin typed method per CPP endpoint the workflow or an operator needs (cpp-api.md §3).
+//! One thin typed method per CPP endpoint the workflow or an operator needs (docs/cpp-api.md).
 
 use reqwest::Method;
 use reqwest::header::{ETAG, HeaderMap};

@@ -1,5 +1,5 @@
 //! Adding an image version to a plan: idempotence, ordering, data-disk count and retention
-//! (design.md §5). Only the target plan's image map changes.
+//! (docs/architecture.md, *Rules of the domain*). Only the target plan's image map changes.
 
 use serde_json::{Map, Value, json};
 

@@ -1,4 +1,4 @@
-//! The publish request: the build manifest (design.md §4.2), validated field by field.
+//! The publish request: the build manifest (README, *The build manifest*), validated field by field.
 
 use std::fmt;
 

@@ -1,4 +1,4 @@
-//! The workflow state passed between the state machine's steps (design.md §4.3): ids and statuses,
+//! The workflow state passed between the state machine's steps (docs/architecture.md, *The workflow state*): ids and statuses,
 //! never offer documents. Fields are added over time, never renamed; unknown ones pass through.
 
 use serde::{Deserialize, Serialize};

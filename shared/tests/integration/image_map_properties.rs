@@ -1,4 +1,4 @@
-//! Properties of adding image versions (design.md §5): after any sequence of additions the plan
+//! Properties of adding image versions (docs/architecture.md, *Rules of the domain*): after any sequence of additions the plan
 //! holds at most the cap, the newest versions survive, and nothing outside its image map changes.
 
 use proptest::prelude::*;

@@ -22,7 +22,7 @@ pub use faults::{Fault, FaultAction};
 pub use observe::LoggedRequest;
 pub use server::{Emulator, RunningEmulator};
 
-/// The documented VM offer of cpp-api.md §9.1 (publisher `contoso`, offer `contosovirtualmachine`).
+/// The VM offer of Microsoft's CPP documentation (publisher `contoso`, offer `contosovirtualmachine`).
 pub const DEFAULT_OFFER_JSON: &str = include_str!("../fixtures/contoso-vm-offer.json");
 
 /// [`DEFAULT_OFFER_JSON`] parsed; the offer seeded when `seed_default_offer` is true.

@@ -9,7 +9,7 @@ use crate::config::{EmulatorConfig, LocationStyle, StepDurations};
 use crate::offers::Snapshot;
 use crate::timefmt::wire_time;
 
-/// One publishing step as CPP describes it (cpp-api.md §7.1, §11.2).
+/// One publishing step as CPP describes it (docs/cpp-api.md, *Operations*).
 #[derive(Debug)]
 pub(crate) struct StepDef {
     pub id: &'static str,

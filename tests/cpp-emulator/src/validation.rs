@@ -1,4 +1,4 @@
-//! The PUT checks CPP documents for VM images (cpp-api.md §9.4): X.Y.Z keys, at most 8 versions,
+//! The PUT checks CPP documents for VM images (docs/cpp-api.md, *VM images*): X.Y.Z keys, at most 8 versions,
 //! an `osVhdUrl` on each, and the same data-disk count across a plan's versions.
 
 use serde_json::Value;

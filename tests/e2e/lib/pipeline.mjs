@@ -9,7 +9,7 @@ export function sasUrl(name) {
   return `https://contosobuilds.blob.core.windows.net/vhds/${name}.vhd?sv=2021-08-06&sr=b&sp=rl&se=2099-01-31T00:00:00Z&sig=SECRETsig-${name}`;
 }
 
-/** A build manifest (design.md §4.2) for `version` of a plan; `overrides` changes or adds fields. */
+/** A build manifest (README, *The build manifest*) for `version` of a plan; `overrides` changes or adds fields. */
 export function manifest({ publisherId = 'contoso', offerId, planId = 'gen2', version, goLive = 'manual', ...overrides }) {
   return {
     publisherId,

@@ -116,7 +116,8 @@ async fn tokens_on_the_real_clock_outlive_a_jump_of_the_virtual_one() {
         ..EmulatorConfig::default()
     })
     .await;
-    h.emu.advance_clock(std::time::Duration::from_secs(3 * 86_400));
+    h.emu
+        .advance_clock(std::time::Duration::from_secs(3 * 86_400));
     assert_eq!(h.get(OFFER).await.status(), StatusCode::OK);
     let short = crate::common::start_with(EmulatorConfig {
         tokens_on_real_clock: true,

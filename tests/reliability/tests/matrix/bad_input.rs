@@ -544,7 +544,7 @@ state_cases! {
 
 #[tokio::test]
 async fn a_state_with_a_field_this_version_does_not_know_is_accepted_and_kept() {
-    // Fields are added, never renamed (design.md §4.3): unknown ones are not bad input.
+    // Fields are added, never renamed (docs/architecture.md): unknown ones are not bad input.
     let h = Harness::start().await;
     let mut state = serde_json::to_value(start_state("1.1.0")).unwrap();
     state["notifyResult"] = json!({"MessageId": "m-1"});
