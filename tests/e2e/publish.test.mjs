@@ -25,6 +25,9 @@ test('upload -> preview ready; a manual go-live -> live', async () => {
   assert.equal(notice.message.version, '1.1.0');
   assert.equal(notice.message.offerId, offerId);
   assert.equal(notice.message.execution, preview.execution.executionArn);
+  // A manual go-live: the notice gives the command that takes this publication live.
+  assert.equal(notice.message.goLiveNow, false);
+  assert.ok(notice.message.summary.endsWith(`take it live with: tools/go-live.sh ${preview.execution.executionArn}`), notice.message.summary);
   assertNoSecrets(preview.notifications, 'the notification');
   assert.ok(preview.states.includes('StoppedAtPreview'), preview.states.join(' > '));
   assert.ok(!preview.states.includes('ValidateAndGoLive'), 'goLive manual stops at preview');
@@ -62,7 +65,7 @@ test('goLive auto: upload -> preview -> live in one execution', async () => {
   const run = await pipeline.publish(manifest({ offerId, version: '1.2.0', goLive: 'auto' }));
   assert.equal(run.status, 'SUCCEEDED', `${run.error}: ${run.cause}`);
   assert.deepEqual(events(run), ['previewReady', 'live']);
-  const order = ['UpdateAndPublish', 'PreviewReady', 'ValidateAndGoLive', 'Live', 'PublishedAndLive'];
+  const order = ['UpdateAndPublish', 'PreviewReadyGoingLive', 'ValidateAndGoLive', 'Live', 'PublishedAndLive'];
   const positions = order.map((s) => run.states.indexOf(s));
   assert.ok(
     positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1])),
@@ -84,7 +87,7 @@ test('a go-live of a version the preview lacks publishes it first, then goes liv
 
   const run = await pipeline.goLive(execution);
   assert.equal(run.status, 'SUCCEEDED', `${run.error}: ${run.cause}`);
-  const order = ['ValidateAndGoLive', 'PublishBeforeGoLive', 'UpdateAndPublish', 'PreviewReady', 'ValidateAndGoLive', 'PublishedAndLive'];
+  const order = ['ValidateAndGoLive', 'PublishBeforeGoLive', 'UpdateAndPublish', 'PreviewReadyGoingLive', 'ValidateAndGoLive', 'PublishedAndLive'];
   let at = -1;
   for (const state of order) {
     at = run.states.indexOf(state, at + 1);

@@ -292,7 +292,7 @@ test('a go-live asked for before preview is ready waits for preview; production 
   assert.deepEqual(events(publish), ['previewReady']);
   assert.equal(live.status, 'SUCCEEDED', `${live.error}: ${live.cause}`);
   // The go-live found the version missing from preview, joined the running publish, and went live after it.
-  const order = ['ValidateAndGoLive', 'PublishBeforeGoLive', 'PreviewReady', 'ValidateAndGoLive', 'PublishedAndLive'];
+  const order = ['ValidateAndGoLive', 'PublishBeforeGoLive', 'PreviewReadyGoingLive', 'ValidateAndGoLive', 'PublishedAndLive'];
   let at = -1;
   for (const state of order) {
     at = live.states.indexOf(state, at + 1);

@@ -577,6 +577,41 @@ fn the_flow_is_the_seeds_loop_update_and_publish_wait_check_preview_go_live() {
 }
 
 #[test]
+fn the_preview_ready_notice_says_what_this_run_does_next() {
+    let definition = definition();
+    let ready = |extra: Value| {
+        let mut fields = json!({"operationStatus": "succeeded", "operation": running("publish")});
+        fields
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        after(&definition, routing::CHECK_FUNCTION, fields).unwrap()
+    };
+    let manual = ready(json!({"goLive": "manual"}));
+    let notice = &manual.notices[0];
+    assert_eq!(notice["goLiveNow"], false);
+    let summary = notice["summary"].as_str().unwrap();
+    assert!(
+        summary.ends_with(
+            "take it live with: tools/go-live.sh arn:aws:states:eu-west-1:123456789012:execution:publish:run"
+        ),
+        "{summary}"
+    );
+    assert!(matches!(manual.stop, Stop::Succeed(ref s) if s == "StoppedAtPreview"));
+    for extra in [json!({"goLive": "auto"}), json!({"action": "goLive"})] {
+        let now = ready(extra);
+        assert_eq!(now.notices[0]["goLiveNow"], true);
+        assert!(
+            now.notices[0]["summary"]
+                .as_str()
+                .unwrap()
+                .contains("this run takes it live now")
+        );
+        assert_eq!(now.stop, Stop::Task("ValidateAndGoLive".into()));
+    }
+}
+
+#[test]
 fn the_definition_raises_operation_failed_for_failed_and_canceled_operations() {
     let raised = asl::raised_error_names(&definition());
     assert!(
@@ -612,7 +647,7 @@ fn one_state_sends_every_notice_and_none_carries_the_sas_url() {
     assert_found(
         flow_problems(&broken(
             "/States/PreviewReady/Parameters/details",
-            json!({"image.$": "$.osVhdUrl"}),
+            json!({"goLiveNow": false, "image.$": "$.osVhdUrl"}),
         )),
         "a notice carries a SAS URL",
     );
@@ -634,7 +669,7 @@ fn the_readme_diagram_is_the_definition_state_for_state() {
             &broken("/States/GoLiveNow/Default", json!("Failed")),
             &readme,
         ),
-        "the diagram draws GoLiveNow --> StoppedAtPreview",
+        "the diagram draws GoLiveNow --> PreviewReady",
     );
     let edges = diagram::mermaid_edges(
         "```mermaid\nflowchart TD\n    A{a} -- x --> B[[b]] --> C & D\n    D -->|y| E((e))\n```\n",
