@@ -60,7 +60,10 @@ const count = (requests, method, suffix, status) =>
  * Two executions on one offer at the same time. One operation runs per offer: whichever comes second
  * finds the offer busy and queues (WaitForOffer: 5 min doubling to 4 h, for up to CPP_QUEUE_MAX_DAYS,
  * longer than a whole publication). goLive auto, so the first frees the offer by itself after its
- * go-live, and the second then goes through on its own: no re-run.
+ * go-live, and the second then goes through on its own: no re-run. Or, when both wrote before either
+ * published, the second's publish of the unchanged draft is answered with the first's operation: one
+ * publish carries both versions, and neither queues. Which one happens depends on how the calls
+ * interleave; both are right, and each is checked.
  */
 async function twoAtOnce(offerId, first, second) {
   const { stack, pipeline } = e2e;
@@ -71,19 +74,24 @@ async function twoAtOnce(offerId, first, second) {
   const runs = await Promise.all(executions.map((e) => pipeline.run(e, { exclusive })));
   const wanted = [first, second].map((m) => `${m.planId ?? PLAN}/${m.version}`);
   const queued = runs.filter((run) => run.states.includes('WaitForOffer'));
-  assert.equal(queued.length, 1, 'exactly one of them waited for the other');
+  assert.ok(queued.length <= 1, 'at most one of them waited for the other');
   for (const [i, run] of runs.entries()) {
     assert.equal(run.status, 'SUCCEEDED', `${wanted[i]}: ${run.error}: ${run.cause}`);
     // The queued one says so once, when it starts waiting.
     assert.deepEqual(events(run), [...(queued.includes(run) ? ['queued'] : []), 'previewReady', 'live']);
   }
-  const notice = queued[0].notifications[0].message;
-  assert.match(notice.waitingFor, /running; one operation runs per offer at a time/);
-  assert.match(notice.summary, /waits its turn: .* for 18 days at most\./);
-  assert.equal(notice.queueMaxDays, 18);
-  // Its own waits alone spanned days (the other's waits moved the shared clock too).
-  const waited = queued[0].simulated.queueSeconds;
-  assert.ok(waited >= 86_400, `the queued one waited ${waited} s`);
+  if (queued.length === 1) {
+    const notice = queued[0].notifications[0].message;
+    assert.match(notice.waitingFor, /running; one operation runs per offer at a time/);
+    assert.match(notice.summary, /waits its turn: .* for 18 days at most\./);
+    assert.equal(notice.queueMaxDays, 18);
+    // Its own waits alone spanned days (the other's waits moved the shared clock too).
+    const waited = queued[0].simulated.queueSeconds;
+    assert.ok(waited >= 86_400, `the queued one waited ${waited} s`);
+  } else {
+    const [a, b] = runs.map((run) => run.output.operation?.id);
+    assert.equal(a, b, 'neither queued: both followed the one go-live of the one publish');
+  }
   const offer = await stack.emulator.offer(PUBLISHER, offerId);
   for (const key of wanted) {
     const [planId, version] = key.split('/');
@@ -95,7 +103,7 @@ async function twoAtOnce(offerId, first, second) {
   // No operation lost or started twice: one publish and one go-live per operation CPP knows, each POST accepted once.
   const publishes = ops.filter((o) => o.slot === 'staging');
   const golives = ops.filter((o) => o.slot === 'production');
-  assert.ok(publishes.length >= 1 && publishes.length <= 2, `${publishes.length} publishes`);
+  assert.equal(publishes.length, queued.length === 1 ? 2 : 1, `${publishes.length} publishes`);
   assert.equal(offer.versions.length, publishes.length, 'each publish made one snapshot');
   assert.equal(golives.length, publishes.length, 'each publish went live once');
   assert.ok(ops.every((o) => o.status === 'succeeded'), JSON.stringify(ops));
