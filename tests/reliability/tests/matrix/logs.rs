@@ -1,45 +1,12 @@
 //! The log lines the template's metric filter and dashboard read, in the JSON layout Lambda's
 //! runtime writes (`AWS_LAMBDA_LOG_FORMAT=JSON`: the event's fields under `fields`).
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
-
 use serde_json::Value;
 use shared::workflow::{Action, ErrorName, WorkflowState};
 use test_harness::{Harness, OFFER, PUBLISHER};
 
+use crate::captured::Captured;
 use crate::support::{observer, start_state, update};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self) -> Vec<Value> {
-        let bytes = self
-            .0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("every line is JSON"))
-            .collect()
-    }
-}
 
 /// What `{ $.fields.message = "<message>" }` matches.
 fn with_message<'a>(lines: &'a [Value], message: &str) -> Vec<&'a Value> {
@@ -78,7 +45,7 @@ async fn a_queued_visit_logs_the_days_it_waited_and_a_failure_logs_its_error_nam
         .unwrap_err();
     assert_eq!(err.name, ErrorName::InvalidInput);
 
-    let lines = captured.lines();
+    let lines = captured.json_lines();
     let queued = with_message(&lines, "another operation holds the offer; waiting for it");
     let waited: Vec<f64> = queued
         .iter()

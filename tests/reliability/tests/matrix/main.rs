@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod aws;
+mod captured;
 mod support;
 
 mod bad_input;

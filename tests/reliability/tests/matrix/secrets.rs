@@ -2,8 +2,6 @@
 //! TRACE (spans included), and every error, output and `Debug` of their dependencies is kept. None of
 //! it may hold a bearer token the emulator issued, the client secret, or the `sig` of a SAS URL.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use lambda_runtime::Diagnostic;
@@ -16,35 +14,12 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::aws::{self, BUCKET, KEY, Trigger};
+use crate::captured::Captured;
 use crate::support::*;
 
 const SECRET: &str = "client-s3cret-NEVER-shown-7c1f";
 /// The signature of the image this run publishes.
 const SIGNATURE: &str = "SIGvalue%2BNEVERshown%3D";
-
-/// Every log line written while it is installed on this thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-    }
-}
 
 /// What the run showed: errors (Display and Debug), outputs, diagnostics.
 #[derive(Default)]
