@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::{Value, json};
 use states_language::{
-    Step, StepError, catch, choose, get_path, input_path, matches, output, resolve, transition,
+    Step, StepError, catch, choose, effective_input, get_path, matches, output, pass, transition,
 };
 
 use crate::BenchResult;
@@ -186,13 +186,7 @@ impl<'a> Execution<'a> {
                     }
                     "Pass" => {
                         tally.history_events += 2;
-                        let effective = input_path(state, &data)?;
-                        let result = match (state.get("Result"), state.get("Parameters")) {
-                            (Some(result), _) => result.clone(),
-                            (None, Some(template)) => resolve(template, &effective, &self.context)?,
-                            (None, None) => effective,
-                        };
-                        data = output(state, &data, result, &self.context)?;
+                        data = pass(state, &data, &self.context)?;
                         transition(state)
                     }
                     "Wait" => {
@@ -276,11 +270,7 @@ impl<'a> Execution<'a> {
     }
 
     async fn task(&mut self, state: &Value, data: &Value, tally: &mut Tally) -> Step<Value> {
-        let effective = input_path(state, data)?;
-        let parameters = match state.get("Parameters") {
-            Some(template) => resolve(template, &effective, &self.context)?,
-            None => effective,
-        };
+        let parameters = effective_input(state, data, &self.context)?;
         let resource = state["Resource"].as_str().unwrap_or_default();
         let mut attempts: BTreeMap<usize, u32> = BTreeMap::new();
         loop {
@@ -350,11 +340,7 @@ impl<'a> Execution<'a> {
     }
 
     async fn parallel(&mut self, state: &Value, data: &Value, tally: &mut Tally) -> Step<Value> {
-        let effective = input_path(state, data)?;
-        let input = match state.get("Parameters") {
-            Some(template) => resolve(template, &effective, &self.context)?,
-            None => effective,
-        };
+        let input = effective_input(state, data, &self.context)?;
         let mut outputs = Vec::new();
         for branch in state["Branches"].as_array().into_iter().flatten() {
             let start = branch["StartAt"].as_str().unwrap_or_default().to_owned();

@@ -274,19 +274,6 @@ impl<'a> State<'a> {
                 .any(|s| s.kind() == "Task")
         })
     }
-
-    /// Whether this state publishes to SNS, itself or in one of its branches.
-    pub fn notifies(&self) -> bool {
-        if self.kind() == "Task" {
-            return self.str("Resource") == Some(SNS_PUBLISH);
-        }
-        self.array("Branches").iter().any(|branch| {
-            Asl::from_value(branch.clone())
-                .states()
-                .iter()
-                .any(|s| s.notifies())
-        })
-    }
 }
 
 /// The names a retrier or catcher matches.

@@ -4,7 +4,7 @@
 //! how the definition spells it.
 
 use serde_json::{Value, json};
-use states_language::{Step, StepError, catch, choose, input_path, output, resolve, transition};
+use states_language::{Step, StepError, catch, choose, effective_input, output, transition};
 
 use crate::asl::{Asl, SNS_PUBLISH};
 
@@ -150,23 +150,13 @@ pub fn after_failure(
 }
 
 fn pass(state: &Value, data: &Value) -> Step<Value> {
-    let effective = input_path(state, data)?;
-    let result = match (state.get("Result"), state.get("Parameters")) {
-        (Some(result), _) => result.clone(),
-        (None, Some(template)) => resolve(template, &effective, &context())?,
-        (None, None) => effective,
-    };
-    output(state, data, result, &context())
+    states_language::pass(state, data, &context())
 }
 
 /// Runs each branch to its end; within a branch, SNS tasks publish (or fail, with their retries spent)
 /// and the Task's Catch applies.
 fn parallel(state: &Value, data: &Value, world: World, notices: &mut Vec<Value>) -> Step<Value> {
-    let effective = input_path(state, data)?;
-    let input = match state.get("Parameters") {
-        Some(template) => resolve(template, &effective, &context())?,
-        None => effective,
-    };
+    let input = effective_input(state, data, &context())?;
     let mut outputs = Vec::new();
     for branch in state["Branches"].as_array().into_iter().flatten() {
         outputs.push(branch_run(branch, input.clone(), world, notices)?);
@@ -191,8 +181,7 @@ fn branch_run(
             "Choice" => Some(choose(state, &data)?),
             "Succeed" => return Ok(data),
             "Task" if state["Resource"] == SNS_PUBLISH => {
-                let parameters =
-                    resolve(&state["Parameters"], &input_path(state, &data)?, &context())?;
+                let parameters = effective_input(state, &data, &context())?;
                 if world.sns_fails {
                     let failure = StepError {
                         error: "SNS.NotFoundException".into(),

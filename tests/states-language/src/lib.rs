@@ -80,6 +80,26 @@ pub fn input_path(state: &Value, data: &Value) -> Step<Value> {
     }
 }
 
+/// What a Task or Parallel state hands on: InputPath, then its Parameters template.
+pub fn effective_input(state: &Value, data: &Value, context: &Value) -> Step<Value> {
+    let effective = input_path(state, data)?;
+    match state.get("Parameters") {
+        Some(template) => resolve(template, &effective, context),
+        None => Ok(effective),
+    }
+}
+
+/// A Pass state: its Result, or its Parameters over the input, placed by ResultPath and OutputPath.
+pub fn pass(state: &Value, data: &Value, context: &Value) -> Step<Value> {
+    let effective = input_path(state, data)?;
+    let result = match (state.get("Result"), state.get("Parameters")) {
+        (Some(result), _) => result.clone(),
+        (None, Some(template)) => resolve(template, &effective, context)?,
+        (None, None) => effective,
+    };
+    output(state, data, result, context)
+}
+
 /// ResultSelector, ResultPath and OutputPath, in that order.
 pub fn output(state: &Value, data: &Value, result: Value, context: &Value) -> Step<Value> {
     let result = match state.get("ResultSelector") {
