@@ -11,6 +11,7 @@ use crate::clock::VirtualClock;
 use crate::config::EmulatorConfig;
 use crate::error::ApiError;
 use crate::faults::{FaultSet, merge_at};
+use crate::ingestion::Ingestion;
 use crate::observe::{LoggedRequest, RequestLog};
 use crate::offers::Store;
 use crate::operations::{FailMark, step_index};
@@ -25,6 +26,7 @@ pub(crate) struct App {
     tokens: Mutex<Tokens>,
     faults: Mutex<FaultSet>,
     log: Mutex<RequestLog>,
+    ingestion: Mutex<Ingestion>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -40,6 +42,11 @@ impl App {
         {
             tracing::error!(%error, "could not seed the default offer");
         }
+        let ingestion = Ingestion::new(
+            config.ingestion.clone(),
+            config.seed_default_offer,
+            clock.now(),
+        );
         Self {
             config,
             base_url,
@@ -48,7 +55,36 @@ impl App {
             tokens: Mutex::new(Tokens::default()),
             faults: Mutex::new(FaultSet::default()),
             log: Mutex::new(RequestLog::default()),
+            ingestion: Mutex::new(ingestion),
         }
+    }
+
+    /// The Product Ingestion state with every job whose time has come finished.
+    pub(crate) fn ingestion(&self) -> MutexGuard<'_, Ingestion> {
+        let mut ingestion = lock(&self.ingestion);
+        ingestion.settle(self.clock.now());
+        ingestion
+    }
+
+    pub(crate) fn seed_product(&self, tree: &Value) -> Result<String, String> {
+        self.ingestion().seed(tree)
+    }
+
+    pub(crate) fn ingestion_state(&self, external_id: &str) -> Option<Value> {
+        self.ingestion().state(external_id)
+    }
+
+    pub(crate) fn arm_certification_failure(
+        &self,
+        external_id: &str,
+        times: u32,
+    ) -> Result<(), String> {
+        let mut ingestion = self.ingestion();
+        let product = ingestion
+            .by_external_id(external_id)
+            .ok_or_else(|| format!("No product with externalId '{external_id}'."))?;
+        product.certification_failures += times;
+        Ok(())
     }
 
     /// The store with every time-driven effect applied up to the virtual now.

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ingestion::settings::IngestionSettings;
+
 /// Settings of one emulator instance; `Default` gives Microsoft's documented behaviour.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
@@ -26,8 +28,11 @@ pub struct EmulatorConfig {
     pub location_style: LocationStyle,
     /// Virtual time between a cancel request and the operation reporting `canceled`.
     pub cancel_delay: Duration,
-    /// Seed publisher `contoso` with the documented VM offer (`default_offer()`).
+    /// Seed publisher `contoso` with the documented VM offer (`default_offer()`) and the Product
+    /// Ingestion product `contoso-linux` (`default_product()`, already live).
     pub seed_default_offer: bool,
+    /// The Product Ingestion knobs (also `/_emulator/ingestion/settings` at run time).
+    pub ingestion: IngestionSettings,
 }
 
 impl Default for EmulatorConfig {
@@ -43,6 +48,7 @@ impl Default for EmulatorConfig {
             location_style: LocationStyle::Migrated,
             cancel_delay: Duration::from_secs(120),
             seed_default_offer: true,
+            ingestion: IngestionSettings::default(),
         }
     }
 }

@@ -30,6 +30,7 @@ pub(crate) fn router() -> Router<Arc<App>> {
         )
         .route("/requests", get(requests).delete(clear_requests))
         .route("/tokens/revoke", post(revoke_tokens))
+        .nest("/ingestion", crate::ingestion::control::router())
 }
 
 async fn seed_offer(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {

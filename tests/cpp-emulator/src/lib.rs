@@ -1,5 +1,6 @@
-//! Cloud Partner Portal emulator: Microsoft's documented CPP REST API (api-version 2017-10-31),
-//! quirks included, with a virtual clock, fault injection and a request log. See README.md.
+//! Emulator of Microsoft's Cloud Partner Portal REST API (api-version 2017-10-31) and of the Partner
+//! Center Product Ingestion API (`/rp/product-ingestion`), quirks included, with a virtual clock,
+//! fault injection and a request log. See README.md.
 
 mod app;
 mod auth;
@@ -8,6 +9,7 @@ mod config;
 mod control;
 mod error;
 mod faults;
+mod ingestion;
 mod observe;
 mod offers;
 mod operations;
@@ -19,6 +21,12 @@ mod validation;
 
 pub use config::{EmulatorConfig, LocationStyle, StepDurations};
 pub use faults::{Fault, FaultAction};
+pub use ingestion::settings::{IngestionSettings, LiveModel};
+pub use ingestion::{
+    DEFAULT_LIVE_SUBMISSION_ID, DEFAULT_PLAN_ID, DEFAULT_PRODUCT_EXTERNAL_ID, DEFAULT_PRODUCT_ID,
+    DEFAULT_PRODUCT_JSON, FIRST_NEW_SUBMISSION_ID, PI_PREFIX, PI_RESOURCE, PI_SCOPE,
+    SINGLE_PLAN_ID, default_product,
+};
 pub use observe::LoggedRequest;
 pub use server::{Emulator, RunningEmulator};
 

@@ -1,12 +1,15 @@
-//! `cpp-emulator`: runs the CPP emulator until SIGINT/SIGTERM. Prints `listening on URL` once ready.
+//! `cpp-emulator`: runs the CPP and Product Ingestion emulator until SIGINT/SIGTERM. Prints
+//! `listening on URL` once ready.
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use cpp_emulator::{Emulator, EmulatorConfig, LocationStyle};
+use cpp_emulator::{Emulator, EmulatorConfig, LiveModel, LocationStyle};
 
 const USAGE: &str = "usage: cpp-emulator [--port N] [--clock-scale X] [--no-seed] \
-[--success-status S] [--publish-succeeds-at-signoff] [--legacy-location] [--real-time-tokens]
+[--success-status S] [--publish-succeeds-at-signoff] [--legacy-location] [--real-time-tokens] \
+[--pi-page-size N] [--pi-draft-job-delay-ms MS] [--pi-live-model single|twoEntries]
+(--no-seed seeds neither the CPP offer nor the Product Ingestion product)
 env: CPP_CLIENT_ID, CPP_CLIENT_SECRET (accepted credentials), RUST_LOG (log filter, stderr)";
 
 #[derive(Debug)]
@@ -40,6 +43,26 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             "--publish-succeeds-at-signoff" => options.config.publish_succeeds_at_signoff = true,
             "--legacy-location" => options.config.location_style = LocationStyle::Legacy,
             "--real-time-tokens" => options.config.tokens_on_real_clock = true,
+            "--pi-page-size" => {
+                options.config.ingestion.page_size = value("--pi-page-size")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or("--pi-page-size: needs a number of at least 1")?;
+            }
+            "--pi-draft-job-delay-ms" => {
+                let ms: u64 = value("--pi-draft-job-delay-ms")?
+                    .parse()
+                    .map_err(|e| format!("--pi-draft-job-delay-ms: {e}"))?;
+                options.config.ingestion.draft_job_delay = std::time::Duration::from_millis(ms);
+            }
+            "--pi-live-model" => {
+                options.config.ingestion.live_model = match value("--pi-live-model")?.as_str() {
+                    "single" => LiveModel::Single,
+                    "twoEntries" => LiveModel::TwoEntries,
+                    other => return Err(format!("--pi-live-model: unknown model {other}")),
+                };
+            }
             "--help" | "-h" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }

@@ -72,8 +72,9 @@ fn loggable_body(path: &str, headers: &HeaderMap, body: &Bytes) -> Option<Value>
     if body.is_empty() {
         return None;
     }
-    // The token endpoint is always read as a form, so its client_secret can never be logged.
+    // The token endpoints are always read as forms, so a client_secret can never be logged.
     let is_form = path.ends_with("/oauth2/token")
+        || path.ends_with("/oauth2/v2.0/token")
         || headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

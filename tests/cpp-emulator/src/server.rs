@@ -21,6 +21,7 @@ use tower::ServiceExt;
 use crate::app::App;
 use crate::config::EmulatorConfig;
 use crate::faults::Fault;
+use crate::ingestion::settings::IngestionSettings;
 use crate::observe::{ConnAbort, LoggedRequest};
 
 /// Entry point: `Emulator::start(config).await`.
@@ -193,6 +194,47 @@ impl RunningEmulator {
     /// only (never over the control API): for tests that check a client never logs or shows one.
     pub fn issued_tokens(&self) -> Vec<String> {
         self.app.tokens().history()
+    }
+
+    /// `http://127.0.0.1:PORT/rp/product-ingestion`: a Product Ingestion client's base URL.
+    pub fn ingestion_base_url(&self) -> String {
+        format!("{}{}", self.base_url, crate::ingestion::PI_PREFIX)
+    }
+
+    /// Adds (or replaces, by GUID or externalId) a product from a resource-tree document (§7.1 shape);
+    /// it starts with only the draft entry (no preview or live). Returns the product GUID.
+    ///
+    /// # Panics
+    /// When the document has no `product/{P}` resource with `identity.externalId`.
+    pub fn seed_product(&self, tree: Value) -> String {
+        self.app
+            .seed_product(&tree)
+            .unwrap_or_else(|error| panic!("seed_product: {error}"))
+    }
+
+    /// `{"productId","draft","preview"|null,"live"|null,"submissions":[..],"jobs":[..]}`, trees
+    /// unshuffled and every submission entry shown (as `GET /_emulator/ingestion/products/{id}`).
+    pub fn ingestion_state(&self, external_id: &str) -> Option<Value> {
+        self.app.ingestion_state(external_id)
+    }
+
+    /// The next `times` preview submissions of the product fail certification (§7.4(g)).
+    ///
+    /// # Panics
+    /// On an unknown product.
+    pub fn arm_certification_failure(&self, external_id: &str, times: u32) {
+        if let Err(error) = self.app.arm_certification_failure(external_id, times) {
+            panic!("arm_certification_failure: {error}");
+        }
+    }
+
+    pub fn ingestion_settings(&self) -> IngestionSettings {
+        self.app.ingestion().settings.clone()
+    }
+
+    /// Applies to jobs created from now on (running ones keep their end time).
+    pub fn set_ingestion_settings(&self, settings: IngestionSettings) {
+        self.app.ingestion().settings = settings;
     }
 
     pub fn shutdown(self) {

@@ -1,4 +1,5 @@
-//! The HTTP surface: token endpoint, `/api` (authenticated) and `/_emulator` (control).
+//! The HTTP surface: token endpoints, `/api` (CPP), `/rp/product-ingestion` (both authenticated)
+//! and `/_emulator` (control).
 
 mod offers;
 mod operations;
@@ -16,6 +17,7 @@ use serde_json::Value;
 
 use crate::app::App;
 use crate::error::ApiError;
+use crate::ingestion::{self, PI_PREFIX};
 use crate::{auth, control, observe};
 
 pub(crate) fn router(app: Arc<App>) -> Router {
@@ -59,7 +61,9 @@ pub(crate) fn router(app: Arc<App>) -> Router {
 
     Router::new()
         .route("/{tenant}/oauth2/token", post(auth::token))
+        .route("/{tenant}/oauth2/v2.0/token", post(auth::token_v2))
         .merge(api)
+        .nest(PI_PREFIX, ingestion::routes::router(app.clone()))
         .nest("/_emulator", control::router())
         .fallback(not_found)
         .layer(from_fn_with_state(app.clone(), observe::observe))
