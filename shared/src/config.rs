@@ -3,6 +3,7 @@
 use std::fmt;
 
 use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// A missing or malformed configuration variable. The message names the variable, never a secret's value.
@@ -18,6 +19,44 @@ impl ConfigError {
         Self {
             variable,
             problem: problem.into(),
+        }
+    }
+}
+
+/// Which Microsoft API an offer is published through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Api {
+    /// The Cloud Partner Portal API: offers that existed before the move to Partner Center.
+    #[default]
+    Cpp,
+    /// The Partner Center Product Ingestion API: every offer created in Partner Center.
+    ProductIngestion,
+}
+
+impl Api {
+    pub const NAMES: [&str; 2] = ["cpp", "productIngestion"];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cpp => "cpp",
+            Self::ProductIngestion => "productIngestion",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "cpp" => Some(Self::Cpp),
+            "productIngestion" => Some(Self::ProductIngestion),
+            _ => None,
+        }
+    }
+
+    /// How people call it, in messages.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Cpp => "CPP",
+            Self::ProductIngestion => "Product Ingestion",
         }
     }
 }
@@ -67,6 +106,15 @@ pub struct Config {
     /// `CPP_QUEUE_MAX_DAYS`: how long a run waits for another operation on the offer before `OfferBusy`.
     pub queue_max_days: u32,
     pub watch_offers: Vec<WatchedOffer>,
+    /// `MARKETPLACE_API`: the API a manifest without `api` is published through.
+    pub marketplace_api: Api,
+    /// `INGESTION_API_BASE_URL`: the Product Ingestion API.
+    pub ingestion_api_base_url: Url,
+    /// `INGESTION_SCHEMA_VERSION`: the `$version` sent on every Product Ingestion call.
+    pub ingestion_schema_version: String,
+    /// `INGESTION_KEEP_ACTIVE_VERSIONS`: deprecate the oldest active versions beyond this many
+    /// (unset: never; Product Ingestion never deletes a published version).
+    pub ingestion_keep_active_versions: Option<usize>,
 }
 
 /// What build-finished needs: it validates manifests and starts executions, and never calls CPP,
@@ -80,6 +128,8 @@ pub struct TriggerConfig {
     pub manifest_bucket: Option<String>,
     /// `MANIFEST_PREFIX`: storage events for keys not under it are refused; `None` accepts any key.
     pub manifest_prefix: Option<String>,
+    /// `MARKETPLACE_API`: written into the run of a manifest that names no `api`.
+    pub marketplace_api: Api,
 }
 
 impl TriggerConfig {
@@ -95,6 +145,7 @@ impl TriggerConfig {
             state_machine_arn: vars.required("STATE_MACHINE_ARN")?,
             manifest_bucket: vars.optional("MANIFEST_BUCKET"),
             manifest_prefix: vars.optional("MANIFEST_PREFIX"),
+            marketplace_api: vars.api()?,
         })
     }
 }
@@ -163,6 +214,20 @@ impl Config {
                 u64::from(QUEUE_MAX_DAYS_LIMIT),
             )? as u32,
             watch_offers: parse_watch_offers(vars.optional("CPP_WATCH_OFFERS").as_deref())?,
+            marketplace_api: vars.api()?,
+            ingestion_api_base_url: vars.url(
+                "INGESTION_API_BASE_URL",
+                "https://graph.microsoft.com/rp/product-ingestion",
+            )?,
+            ingestion_schema_version: vars
+                .optional("INGESTION_SCHEMA_VERSION")
+                .unwrap_or_else(|| "2022-07-01".into()),
+            ingestion_keep_active_versions: match vars.optional("INGESTION_KEEP_ACTIVE_VERSIONS") {
+                Some(_) => {
+                    Some(vars.number("INGESTION_KEEP_ACTIVE_VERSIONS", 0, 1, 1_000)? as usize)
+                }
+                None => None,
+            },
         };
         if config.poll_min_seconds > config.poll_max_seconds {
             return Err(ConfigError::new(
@@ -211,6 +276,18 @@ impl Vars<'_> {
             ));
         }
         Ok(url)
+    }
+
+    fn api(&self) -> Result<Api, ConfigError> {
+        let Some(raw) = self.optional("MARKETPLACE_API") else {
+            return Ok(Api::default());
+        };
+        Api::parse(&raw).ok_or_else(|| {
+            ConfigError::new(
+                "MARKETPLACE_API",
+                format!("{raw:?} is not an API (one of {})", Api::NAMES.join(", ")),
+            )
+        })
     }
 
     fn sas_min_validity_days(&self) -> Result<u32, ConfigError> {

@@ -1,38 +1,124 @@
-//! What a CPP-calling function builds once per cold start and reuses on every warm invocation.
+//! What a function builds once per cold start and reuses on every warm invocation: the
+//! configuration and a client of each Microsoft API, and which of them a run speaks to.
 
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::cpp::CppClient;
+use crate::ingestion::IngestionClient;
+use crate::marketplace::{
+    Activity, Api, Draft, MarketError, Marketplace, NewVersion, OfferId, OperationKind,
+    OperationRef, OperationReport, PlanVersions, Slot, Written,
+};
 use crate::secret::ClientSecret;
 use crate::workflow::{ErrorName, WorkflowError};
 
 #[derive(Debug)]
-pub struct CppDeps {
+pub struct Deps {
     pub config: Config,
-    pub client: CppClient,
+    pub cpp: CppClient,
+    pub ingestion: IngestionClient,
     pub clock: Arc<dyn Clock>,
 }
 
-impl CppDeps {
-    /// Reads the configuration and builds the client; a problem fails the cold start. A Secrets
+impl Deps {
+    /// Reads the configuration and builds the clients; a problem fails the cold start. A Secrets
     /// Manager secret is only started here: the first token request waits for it.
     pub async fn from_env() -> Result<Self, WorkflowError> {
         let config = Config::from_env()?;
         let secret = ClientSecret::new(config.client_secret.clone());
         secret.prefetch();
-        let client = CppClient::new(&config, secret)
-            .map_err(|e| WorkflowError::new(ErrorName::ConfigError, e.to_string()))?;
+        let failed =
+            |e: crate::http::ApiError| WorkflowError::new(ErrorName::ConfigError, e.to_string());
+        // One secret for both: one Entra app serves both APIs, for a token of each audience.
+        let cpp = CppClient::new(&config, secret.clone()).map_err(failed)?;
+        let ingestion = IngestionClient::new(&config, secret).map_err(failed)?;
         Ok(Self {
             config,
-            client,
+            cpp,
+            ingestion,
             clock: Arc::new(SystemClock),
         })
     }
 
-    /// The client bounded by this invocation's deadline.
-    pub fn client_for(&self, context: &lambda_runtime::Context) -> CppClient {
-        self.client.within_deadline(context.deadline())
+    /// The API `api` names, its calls bounded by this invocation's deadline.
+    pub fn market(&self, api: Api, context: &lambda_runtime::Context) -> Backend {
+        match api {
+            Api::Cpp => Backend::Cpp(self.cpp.within_deadline(context.deadline())),
+            Api::ProductIngestion => {
+                Backend::Ingestion(self.ingestion.within_deadline(context.deadline()))
+            }
+        }
+    }
+}
+
+/// One of the APIs, chosen per run.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Cpp(CppClient),
+    Ingestion(IngestionClient),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $m:ident => $call:expr) => {
+        match $self {
+            Backend::Cpp($m) => $call,
+            Backend::Ingestion($m) => $call,
+        }
+    };
+}
+
+impl Marketplace for Backend {
+    fn api(&self) -> Api {
+        dispatch!(self, m => m.api())
+    }
+
+    async fn read_draft(&self, offer: &OfferId, plan: &str) -> Result<Draft, MarketError> {
+        dispatch!(self, m => m.read_draft(offer, plan).await)
+    }
+
+    async fn read_plan(
+        &self,
+        offer: &OfferId,
+        plan: &str,
+        slot: Slot,
+    ) -> Result<Option<PlanVersions>, MarketError> {
+        dispatch!(self, m => m.read_plan(offer, plan, slot).await)
+    }
+
+    async fn write_draft(
+        &self,
+        offer: &OfferId,
+        draft: Draft,
+        new: &NewVersion,
+        retire: &[String],
+    ) -> Result<Written, MarketError> {
+        dispatch!(self, m => m.write_draft(offer, draft, new, retire).await)
+    }
+
+    async fn activity(&self, offer: &OfferId) -> Result<Vec<Activity>, MarketError> {
+        dispatch!(self, m => m.activity(offer).await)
+    }
+
+    async fn publish(
+        &self,
+        offer: &OfferId,
+        notification_emails: &str,
+    ) -> Result<OperationRef, MarketError> {
+        dispatch!(self, m => Marketplace::publish(m, offer, notification_emails).await)
+    }
+
+    async fn go_live(&self, offer: &OfferId) -> Result<OperationRef, MarketError> {
+        dispatch!(self, m => Marketplace::go_live(m, offer).await)
+    }
+
+    async fn operation(
+        &self,
+        offer: &OfferId,
+        at: &OperationRef,
+        kind: OperationKind,
+    ) -> Result<OperationReport, MarketError> {
+        dispatch!(self, m => m.operation(offer, at, kind).await)
     }
 }

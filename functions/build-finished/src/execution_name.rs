@@ -57,6 +57,7 @@ mod tests {
             "osVhdUrl": "https://acct.blob.core.windows.net/v/os.vhd?sp=rl&se=2030-01-01T00:00:00Z&sig=abc"});
         let rules = ManifestRules {
             default_publisher: None,
+            default_api: shared::marketplace::Api::Cpp,
             sas_min_validity_days: 21,
             now: datetime!(2026-11-21 00:00 UTC),
         };

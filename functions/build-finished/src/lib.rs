@@ -72,6 +72,7 @@ impl Deps {
     fn rules(&self) -> ManifestRules<'_> {
         ManifestRules {
             default_publisher: self.config.publisher_id.as_deref(),
+            default_api: self.config.marketplace_api,
             sas_min_validity_days: self.config.sas_min_validity_days,
             now: OffsetDateTime::from(self.clock.now()),
         }

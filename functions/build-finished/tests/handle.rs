@@ -43,6 +43,7 @@ impl Harness {
             state_machine_arn: STATE_MACHINE.into(),
             manifest_bucket: None,
             manifest_prefix: None,
+            marketplace_api: shared::marketplace::Api::Cpp,
         };
         let (s3_client, sfn_client) = fakes::clients(&s3, &sfn, "test-secret-key");
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW.unix_timestamp() as u64);
@@ -73,6 +74,7 @@ fn manifest() -> Value {
 fn rules() -> ManifestRules<'static> {
     ManifestRules {
         default_publisher: None,
+        default_api: shared::marketplace::Api::Cpp,
         sas_min_validity_days: 21,
         now: NOW,
     }

@@ -3,8 +3,8 @@
 use std::time::{Duration, SystemTime};
 
 use shared::config::Config;
-use shared::cpp::{CppClient, ErrorKind, Operation, OperationRef};
-use shared::workflow::polling::{classify, messages_for_people, next_check, parse_time_frame};
+use shared::marketplace::{Marketplace, OperationReport};
+use shared::workflow::polling::next_check;
 use shared::workflow::{
     Action, ErrorName, OperationKind, OperationState, RunStatus, WorkflowError, WorkflowState,
 };
@@ -12,22 +12,20 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 /// Reads the operation, classifies it into `operationStatus`, and sets `nextCheckSeconds` while it runs.
-pub async fn check(
-    client: &CppClient,
+pub async fn check<M: Marketplace>(
+    market: &M,
     config: &Config,
     now: SystemTime,
     mut state: WorkflowState,
 ) -> Result<WorkflowState, WorkflowError> {
-    let (operation, kind) = read_operation(client, &mut state).await?;
-    let status = classify(kind, &operation);
-    let step = operation.current_step();
-    let step_name = step.map(|s| s.label().to_owned());
-    if step_name != state.step || state.step_seen_at.is_none() {
+    let (report, kind) = read_operation(market, &mut state).await?;
+    let status = report.status;
+    if report.step != state.step || state.step_seen_at.is_none() {
         state.step_seen_at = OffsetDateTime::from(now).format(&Rfc3339).ok();
     }
-    state.step = step_name;
-    state.progress_percentage = step.and_then(|s| s.progress_percentage);
-    state.messages = messages_for_people(&operation);
+    state.step = report.step.clone();
+    state.progress_percentage = report.progress_percentage;
+    state.messages = report.messages.clone();
     state.operation_status = Some(status);
     state.poll_count += 1;
     let r = &state.request;
@@ -59,11 +57,8 @@ pub async fn check(
     let running_for = seen_at.map_or(Duration::ZERO, |t| {
         Duration::try_from(OffsetDateTime::from(now) - t).unwrap_or(Duration::ZERO)
     });
-    let estimate = step
-        .and_then(|s| s.estimated_time_frame.as_deref())
-        .and_then(parse_time_frame);
     let wait = next_check(
-        estimate,
+        report.estimate,
         running_for,
         Duration::from_secs(config.poll_min_seconds),
         Duration::from_secs(config.poll_max_seconds),
@@ -73,46 +68,40 @@ pub async fn check(
 }
 
 /// The operation named in the state, or the offer's newest one when the state names none.
-async fn read_operation(
-    client: &CppClient,
+async fn read_operation<M: Marketplace>(
+    market: &M,
     state: &mut WorkflowState,
-) -> Result<(Operation, OperationKind), WorkflowError> {
-    let (publisher, offer) = (
-        state.request.publisher_id.clone(),
-        state.request.offer_id.clone(),
-    );
-    let context = format!("reading the operation of {publisher}/{offer}");
+) -> Result<(OperationReport, OperationKind), WorkflowError> {
+    let offer = state.request.offer();
+    let failed = |e: shared::marketplace::MarketError| WorkflowError::from_market(&e);
     if let Some(known) = &state.operation {
-        let read = match client.get_operation_at(&known.at.location).await {
-            Err(e) if e.kind == ErrorKind::NotFound && known.at.id.is_some() => {
-                let id = known.at.id.as_deref().unwrap_or_default();
-                client.get_operation(&publisher, &offer, id).await
-            }
-            other => other,
-        };
-        return read
-            .map(|op| (op, known.kind))
-            .map_err(|e| WorkflowError::from_cpp(&context, &e));
+        let report = market
+            .operation(&offer, &known.at, known.kind)
+            .await
+            .map_err(failed)?;
+        return Ok((report, known.kind));
     }
-    let newest = client
-        .list_operations(&publisher, &offer, None)
+    let newest = market
+        .activity(&offer)
         .await
-        .map_err(|e| WorkflowError::from_cpp(&context, &e))?
+        .map_err(failed)?
         .into_iter()
         .next()
         .ok_or_else(|| {
-            WorkflowError::invalid_input(format!("{publisher}/{offer} has no operation to check"))
+            WorkflowError::invalid_input(format!("{offer} has no operation to check"))
         })?;
-    let kind = if newest.is_go_live() || state.action == Action::GoLive {
+    let kind = if newest.kind == OperationKind::GoLive || state.action == Action::GoLive {
         OperationKind::GoLive
     } else {
         OperationKind::Publish
     };
-    let at = OperationRef::for_submission(&publisher, &offer, &newest.id);
-    let operation = client
-        .get_operation(&publisher, &offer, &newest.id)
+    let report = market
+        .operation(&offer, &newest.at, kind)
         .await
-        .map_err(|e| WorkflowError::from_cpp(&context, &e))?;
-    state.operation = Some(OperationState { kind, at });
-    Ok((operation, kind))
+        .map_err(failed)?;
+    state.operation = Some(OperationState {
+        kind,
+        at: newest.at,
+    });
+    Ok((report, kind))
 }

@@ -6,26 +6,27 @@ mod report;
 
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
-use shared::deps::CppDeps;
+use shared::deps::Deps;
 use shared::workflow::{WorkflowError, WorkflowState};
 
 pub use check::check;
 pub use report::{OfferReport, Report, report};
 
-pub async fn handle(event: LambdaEvent<Value>, deps: &CppDeps) -> Result<Value, WorkflowError> {
+pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, WorkflowError> {
     respond(event, deps)
         .await
         .inspect_err(WorkflowError::log_failure)
 }
 
-async fn respond(event: LambdaEvent<Value>, deps: &CppDeps) -> Result<Value, WorkflowError> {
-    let client = deps.client_for(&event.context);
+async fn respond(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, WorkflowError> {
     let now = deps.clock.now();
     let output = if is_report_request(&event.payload) {
-        serde_json::to_value(report(&client, &deps.config.watch_offers).await)
+        let market = deps.market(deps.config.marketplace_api, &event.context);
+        serde_json::to_value(report(&market, &deps.config.watch_offers).await)
     } else {
         let state = WorkflowState::from_value(event.payload)?;
-        serde_json::to_value(check(&client, &deps.config, now, state).await?)
+        let market = deps.market(state.request.api(), &event.context);
+        serde_json::to_value(check(&market, &deps.config, now, state).await?)
     };
     output.map_err(|e| {
         WorkflowError::invalid_input(format!("output could not be written as JSON: {e}"))

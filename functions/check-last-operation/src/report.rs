@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 use shared::config::WatchedOffer;
-use shared::cpp::{CppClient, CppError};
-use shared::workflow::polling::{classify, messages_for_people};
+use shared::marketplace::{MarketError, Marketplace, OfferId};
 use shared::workflow::{OperationKind, RunStatus};
 
 #[derive(Debug, Serialize)]
@@ -36,10 +35,10 @@ pub struct OfferReport {
 }
 
 /// Checks every watched offer; one failing does not stop the others.
-pub async fn report(client: &CppClient, offers: &[WatchedOffer]) -> Report {
+pub async fn report<M: Marketplace>(market: &M, offers: &[WatchedOffer]) -> Report {
     let mut reports = Vec::with_capacity(offers.len());
     for offer in offers {
-        let report = match latest(client, offer).await {
+        let report = match latest(market, offer).await {
             Ok(report) => report,
             Err(e) => {
                 let mut failed = empty(offer, "error");
@@ -61,36 +60,33 @@ pub async fn report(client: &CppClient, offers: &[WatchedOffer]) -> Report {
     }
 }
 
-async fn latest(client: &CppClient, offer: &WatchedOffer) -> Result<OfferReport, CppError> {
-    let operations = client
-        .list_operations(&offer.publisher_id, &offer.offer_id, None)
-        .await?;
+async fn latest<M: Marketplace>(
+    market: &M,
+    offer: &WatchedOffer,
+) -> Result<OfferReport, MarketError> {
+    let id = OfferId {
+        publisher: offer.publisher_id.clone(),
+        offer: offer.offer_id.clone(),
+    };
+    let operations = market.activity(&id).await?;
     let Some(newest) = operations.first() else {
         return Ok(empty(offer, "none"));
     };
-    let operation = client
-        .get_operation(&offer.publisher_id, &offer.offer_id, &newest.id)
-        .await?;
-    let kind = if newest.is_go_live() {
-        OperationKind::GoLive
-    } else {
-        OperationKind::Publish
+    let operation = market.operation(&id, &newest.at, newest.kind).await?;
+    let status = match (operation.status, newest.kind) {
+        (RunStatus::Succeeded, OperationKind::Publish) => "previewReady",
+        (RunStatus::Succeeded, OperationKind::GoLive) => "live",
+        (RunStatus::Running, _) => "running",
+        (RunStatus::Failed, _) => "failed",
+        (RunStatus::Canceled, _) => "canceled",
     };
-    let status = match classify(kind, &operation) {
-        RunStatus::Succeeded if kind == OperationKind::Publish => "previewReady",
-        RunStatus::Succeeded => "live",
-        RunStatus::Running => "running",
-        RunStatus::Failed => "failed",
-        RunStatus::Canceled => "canceled",
-    };
-    let step = operation.current_step();
     Ok(OfferReport {
-        operation_id: Some(newest.id.clone()),
-        kind: Some(kind),
+        operation_id: newest.at.id.clone(),
+        kind: Some(newest.kind),
         status: status.to_owned(),
-        step: step.map(|s| s.label().to_owned()),
-        progress_percentage: step.and_then(|s| s.progress_percentage),
-        messages: messages_for_people(&operation),
+        step: operation.step,
+        progress_percentage: operation.progress_percentage,
+        messages: operation.messages,
         ..empty(offer, status)
     })
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use check_last_operation::handle;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
-use shared::cpp::OperationRef;
+use shared::marketplace::OperationRef;
 use shared::workflow::{
     Action, ErrorName, OperationKind, OperationState, RunStatus, WorkflowError, WorkflowState,
 };

@@ -1,78 +1,65 @@
-//! validate-and-go-live: confirm the preview slot holds the version with the expected image, then
+//! validate-and-go-live: confirm the preview holds the version with the expected image(s), then
 //! take the offer live; report `versionMissing` instead when it does not, so it is published first.
 
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
-use shared::cpp::{CppClient, ErrorKind, Offer, OfferView, OperationRef, Submission};
-use shared::deps::CppDeps;
-use shared::workflow::polling::classify;
+use shared::deps::Deps;
+use shared::marketplace::{
+    Activity, MarketError, Marketplace, NewVersion, OperationKind, OperationRef, RunStatus, Slot,
+};
 use shared::workflow::{
-    ErrorName, GoLiveOutcome, OperationKind, OperationState, PublishRequest, RunStatus,
-    WorkflowError, WorkflowState, holds_image,
+    ErrorName, GoLiveOutcome, OperationState, PublishRequest, WorkflowError, WorkflowState, holds,
+    new_version,
 };
 use tracing::Instrument;
 
 pub async fn handle(
     event: LambdaEvent<Value>,
-    deps: &CppDeps,
+    deps: &Deps,
 ) -> Result<WorkflowState, WorkflowError> {
     respond(event, deps)
         .await
         .inspect_err(WorkflowError::log_failure)
 }
 
-async fn respond(
-    event: LambdaEvent<Value>,
-    deps: &CppDeps,
-) -> Result<WorkflowState, WorkflowError> {
+async fn respond(event: LambdaEvent<Value>, deps: &Deps) -> Result<WorkflowState, WorkflowError> {
     let state = WorkflowState::from_value(event.payload)?;
-    let client = deps.client_for(&event.context);
+    let market = deps.market(state.request.api(), &event.context);
     let r = &state.request;
-    let span = tracing::info_span!("validate_and_go_live", offer_id = %r.offer_id, plan_id = %r.plan_id, version = %r.version);
-    let mut state = validate_and_go_live(&client, state)
+    let span = tracing::info_span!("validate_and_go_live", api = r.api().as_str(), offer_id = %r.offer_id, plan_id = %r.plan_id, version = %r.version);
+    let mut state = validate_and_go_live(&market, state)
         .instrument(span)
         .await?;
     state.next_check_seconds = Some(deps.config.poll_min_seconds);
     Ok(state)
 }
 
-pub async fn validate_and_go_live(
-    client: &CppClient,
+pub async fn validate_and_go_live<M: Marketplace>(
+    market: &M,
     mut state: WorkflowState,
 ) -> Result<WorkflowState, WorkflowError> {
     let request = state.request.clone();
-    let (publisher, offer) = (&request.publisher_id, &request.offer_id);
-    let version = request.image_version()?;
-    let in_preview = read_slot(client, &request, OfferView::Preview)
-        .await?
-        .is_some_and(|preview| holds_image(&preview, &request, version));
-    if !in_preview {
-        tracing::info!("the preview slot does not hold this version; it must be published first");
+    let Some(new) = in_slot(market, &request, Slot::Preview).await? else {
+        tracing::info!("the preview does not hold this version; it must be published first");
         state.outcome = Some(GoLiveOutcome::VersionMissing);
         return Ok(state);
-    }
-
-    let operations = client
-        .list_operations(publisher, offer, None)
-        .await
-        .map_err(|e| {
-            WorkflowError::from_cpp(
-                &format!("listing the operations of {publisher}/{offer}"),
-                &e,
-            )
-        })?;
-    let operation = match operations.iter().find(|s| s.submission_state.is_active()) {
-        Some(active) if active.is_go_live() => {
-            tracing::info!(operation_id = %active.id, "a go-live is already running; resuming it");
-            resume(&request, active)
+    };
+    let operations = market.activity(&request.offer()).await.map_err(failed)?;
+    let operation = match operations.iter().find(|a| a.active) {
+        Some(active) if active.kind == OperationKind::GoLive => {
+            tracing::info!(
+                operation_id = active.label(),
+                "a go-live is already running; resuming it"
+            );
+            active.at.clone()
         }
         Some(active) => {
-            ensure_waiting_for_go_live(client, &request, active).await?;
-            go_live(client, &request).await?
+            ensure_waiting_for_go_live(market, &request, active).await?;
+            go_live(market, &request).await?
         }
-        None => match live_already(client, &request, &operations).await? {
+        None => match live_already(market, &request, &new, &operations).await? {
             Some(done) => done,
-            None => go_live(client, &request).await?,
+            None => go_live(market, &request).await?,
         },
     };
     state.begin_operation(OperationState {
@@ -83,84 +70,79 @@ pub async fn validate_and_go_live(
     Ok(state)
 }
 
-/// The running publish must be the one at publisher sign-off; any other operation holds the offer.
-async fn ensure_waiting_for_go_live(
-    client: &CppClient,
+fn failed(error: MarketError) -> WorkflowError {
+    WorkflowError::from_market(&error)
+}
+
+/// The version `request` publishes, when `slot` holds it with the same image(s).
+async fn in_slot<M: Marketplace>(
+    market: &M,
     request: &PublishRequest,
-    active: &Submission,
-) -> Result<(), WorkflowError> {
-    let (publisher, offer) = (&request.publisher_id, &request.offer_id);
-    let operation = client
-        .get_operation(publisher, offer, &active.id)
+    slot: Slot,
+) -> Result<Option<NewVersion>, WorkflowError> {
+    let Some(plan) = market
+        .read_plan(&request.offer(), &request.plan_id, slot)
         .await
-        .map_err(|e| {
-            WorkflowError::from_cpp(
-                &format!("reading operation {} of {publisher}/{offer}", active.id),
-                &e,
-            )
-        })?;
-    if classify(OperationKind::Publish, &operation) == RunStatus::Succeeded {
+        .map_err(failed)?
+    else {
+        return Ok(None);
+    };
+    // A plan gone from the slot, or an image type it lacks, means the version is not there.
+    let Ok(new) = new_version(request, &plan) else {
+        return Ok(None);
+    };
+    Ok(holds(&plan, &new).then_some(new))
+}
+
+/// The running publish must be the one at publisher sign-off; any other operation holds the offer.
+async fn ensure_waiting_for_go_live<M: Marketplace>(
+    market: &M,
+    request: &PublishRequest,
+    active: &Activity,
+) -> Result<(), WorkflowError> {
+    let report = market
+        .operation(&request.offer(), &active.at, OperationKind::Publish)
+        .await
+        .map_err(failed)?;
+    if report.status == RunStatus::Succeeded {
         return Ok(());
     }
-    let step = operation.current_step().map_or("unknown", |s| s.label());
     Err(WorkflowError::new(
         ErrorName::OfferBusy,
         format!(
-            "{publisher}/{offer} has a publish {} running (step {step}); going live must wait for it",
-            active.id
+            "{} has a publish {} running (step {}); going live must wait for it",
+            request.offer(),
+            active.label(),
+            report.step.as_deref().unwrap_or("unknown")
         ),
     ))
 }
 
-/// A go-live of this version that already ran: production holds the image.
-async fn live_already(
-    client: &CppClient,
+/// A go-live of this version that already ran: live holds the image.
+async fn live_already<M: Marketplace>(
+    market: &M,
     request: &PublishRequest,
-    operations: &[Submission],
+    new: &NewVersion,
+    operations: &[Activity],
 ) -> Result<Option<OperationRef>, WorkflowError> {
-    let version = request.image_version()?;
-    let live = read_slot(client, request, OfferView::Production)
-        .await?
-        .is_some_and(|production| holds_image(&production, request, version));
-    Ok(live
-        .then(|| operations.iter().find(|s| s.is_go_live()))
+    let Some(plan) = market
+        .read_plan(&request.offer(), &request.plan_id, Slot::Live)
+        .await
+        .map_err(failed)?
+    else {
+        return Ok(None);
+    };
+    Ok(holds(&plan, new)
+        .then(|| operations.iter().find(|a| a.kind == OperationKind::GoLive))
         .flatten()
-        .map(|done| resume(request, done)))
+        .map(|done| done.at.clone()))
 }
 
-async fn go_live(
-    client: &CppClient,
+async fn go_live<M: Marketplace>(
+    market: &M,
     request: &PublishRequest,
 ) -> Result<OperationRef, WorkflowError> {
-    let (publisher, offer) = (&request.publisher_id, &request.offer_id);
-    let operation = client.go_live(publisher, offer).await.map_err(|e| match e.kind {
-        ErrorKind::Conflict => WorkflowError::new(
-            ErrorName::OfferBusy,
-            format!("{publisher}/{offer} cannot go live now (another operation holds it, or preview is not ready): {e}"),
-        ),
-        _ => WorkflowError::from_cpp(&format!("going live with {publisher}/{offer}"), &e),
-    })?;
+    let operation = market.go_live(&request.offer()).await.map_err(failed)?;
     tracing::info!(operation_id = operation.id.as_deref(), "go-live started");
     Ok(operation)
-}
-
-fn resume(request: &PublishRequest, submission: &Submission) -> OperationRef {
-    OperationRef::for_submission(&request.publisher_id, &request.offer_id, &submission.id)
-}
-
-/// The offer in `view`, or `None` when that slot was never filled (404).
-async fn read_slot(
-    client: &CppClient,
-    request: &PublishRequest,
-    view: OfferView,
-) -> Result<Option<Offer>, WorkflowError> {
-    let (publisher, offer) = (&request.publisher_id, &request.offer_id);
-    match client.get_offer(publisher, offer, view).await {
-        Ok(found) => Ok(Some(found)),
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(WorkflowError::from_cpp(
-            &format!("reading the {view:?} slot of {publisher}/{offer}"),
-            &e,
-        )),
-    }
 }

@@ -1,91 +1,41 @@
-//! The one way requests reach CPP: `call` adds the api-version, the bearer token, If-Match, a
-//! timeout and the retries; the typed endpoint methods (endpoints.rs) sit on top of it.
+//! The CPP client: URLs under `/api` with the `api-version`, on the shared authenticated client;
+//! the typed endpoint methods (endpoints.rs) sit on top of it.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use reqwest::header::{self, HeaderMap};
-use reqwest::{Method, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use url::Url;
 
-use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
-use crate::cpp::error::{CppError, ErrorKind};
-use crate::cpp::token::TokenProvider;
-use crate::retry::{Decision, Outcome, Replay, RetrySettings, decide, parse_retry_after};
+use crate::http::{ApiClient, ApiError, ApiRequest, ClientOptions, ErrorKind, Response};
+use crate::retry::RetrySettings;
 use crate::secret::ClientSecret;
 
-/// How the client waits and how long it may take.
-#[derive(Clone, Debug)]
-pub struct ClientOptions {
-    pub clock: Arc<dyn Clock>,
-    pub retry: RetrySettings,
-    /// Longest wait for one response; each attempt also stops at the end of the call's budget.
-    pub request_timeout: Duration,
-    pub connect_timeout: Duration,
-}
-
-impl Default for ClientOptions {
-    fn default() -> Self {
-        Self {
-            clock: Arc::new(SystemClock),
-            retry: RetrySettings::default(),
-            request_timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(5),
-        }
-    }
-}
+/// The resource the CPP API accepts tokens for.
+pub const CPP_RESOURCE: &str = "https://cloudpartner.azure.com";
 
 /// A client of the Cloud Partner Portal API. Build it once per cold start; clones share the
 /// connection pool and the token cache.
 #[derive(Clone)]
 pub struct CppClient {
-    inner: Arc<Inner>,
-    retry: RetrySettings,
-}
-
-struct Inner {
-    http: reqwest::Client,
+    core: ApiClient,
     api_base: Url,
     api_version: String,
-    tokens: TokenProvider,
-    clock: Arc<dyn Clock>,
-    request_timeout: Duration,
 }
 
 impl fmt::Debug for CppClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CppClient")
-            .field("api_base", &self.inner.api_base.as_str())
-            .field("api_version", &self.inner.api_version)
-            .field("tokens", &self.inner.tokens)
-            .field("retry", &self.retry)
+            .field("api_base", &self.api_base.as_str())
+            .field("api_version", &self.api_version)
+            .field("core", &self.core)
             .finish()
     }
 }
 
-/// A response as received, whatever its status.
-pub(crate) struct Response {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Vec<u8>,
-}
-
-/// What a typed method asks `call` to send.
-pub(crate) struct ApiRequest<'a> {
-    pub(crate) method: Method,
-    pub(crate) url: Url,
-    pub(crate) body: Option<&'a Value>,
-    pub(crate) if_match: Option<&'a str>,
-    pub(crate) replay: Replay,
-}
-
 impl CppClient {
-    pub fn new(config: &Config, client_secret: impl Into<ClientSecret>) -> Result<Self, CppError> {
+    pub fn new(config: &Config, client_secret: impl Into<ClientSecret>) -> Result<Self, ApiError> {
         Self::with_options(config, client_secret, ClientOptions::default())
     }
 
@@ -93,72 +43,50 @@ impl CppClient {
         config: &Config,
         client_secret: impl Into<ClientSecret>,
         options: ClientOptions,
-    ) -> Result<Self, CppError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            .user_agent(concat!("marketplace-publisher/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| CppError::new(ErrorKind::Config, "client", format!("HTTP client: {e}")))?;
-        let tokens = TokenProvider::new(
-            &config.login_base_url,
-            &config.tenant_id,
-            config.client_id.clone(),
-            client_secret.into(),
-            options.clock.clone(),
-        )?;
+    ) -> Result<Self, ApiError> {
         Ok(Self {
-            inner: Arc::new(Inner {
-                http,
-                api_base: config.api_base_url.clone(),
-                api_version: config.api_version.clone(),
-                tokens,
-                clock: options.clock,
-                request_timeout: options.request_timeout,
-            }),
-            retry: options.retry,
+            core: ApiClient::new("CPP", CPP_RESOURCE, config, client_secret.into(), options)?,
+            api_base: config.api_base_url.clone(),
+            api_version: config.api_version.clone(),
         })
     }
 
     /// The same client, bounded by an invocation that must answer by `deadline`.
     pub fn within_deadline(&self, deadline: SystemTime) -> Self {
-        const REPLY_RESERVE: Duration = Duration::from_secs(2);
         Self {
-            inner: self.inner.clone(),
-            retry: self
-                .retry
-                .within_deadline(deadline, self.inner.clock.now(), REPLY_RESERVE),
+            core: self.core.within_deadline(deadline),
+            ..self.clone()
         }
     }
 
     pub fn retry_settings(&self) -> RetrySettings {
-        self.retry
+        self.core.retry_settings()
     }
 
     /// `{base}/api/{segments...}?api-version=...`, each segment percent-encoded.
     pub(crate) fn api_url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.api_base.clone();
+        let mut url = self.api_base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().push("api").extend(segments);
         }
         url.query_pairs_mut()
-            .append_pair("api-version", &self.inner.api_version);
+            .append_pair("api-version", &self.api_version);
         url
     }
 
     /// Resolves an operation location (relative or absolute) against the API root.
     /// The bearer token goes only to the API's own origin, whatever a header says.
-    pub(crate) fn location_url(&self, location: &str) -> Result<Url, CppError> {
+    pub(crate) fn location_url(&self, location: &str) -> Result<Url, ApiError> {
         let describe = || format!("GET {location}");
-        let joined = self.inner.api_base.join(location.trim()).map_err(|e| {
-            CppError::new(
+        let joined = self.api_base.join(location.trim()).map_err(|e| {
+            ApiError::new(
                 ErrorKind::Decode,
                 describe(),
                 format!("operation location unreadable: {e}"),
             )
         })?;
-        if joined.origin() != self.inner.api_base.origin() {
-            return Err(CppError::new(
+        if joined.origin() != self.api_base.origin() {
+            return Err(ApiError::new(
                 ErrorKind::Decode,
                 describe(),
                 "operation location points outside the CPP API host; not following it",
@@ -173,176 +101,19 @@ impl CppClient {
         url.query_pairs_mut()
             .clear()
             .extend_pairs(kept)
-            .append_pair("api-version", &self.inner.api_version);
+            .append_pair("api-version", &self.api_version);
         Ok(url)
     }
 
-    /// Sends `request` with a bearer token; a 401 clears the token cache and is tried once more.
-    pub(crate) async fn call(&self, request: ApiRequest<'_>) -> Result<Response, CppError> {
-        let describe = format!("{} {}", request.method, request.url.path());
-        let mut refreshed = false;
-        loop {
-            let token = self.bearer().await?;
-            let response = self
-                .execute(&describe, request.replay, || {
-                    let mut builder = self
-                        .inner
-                        .http
-                        .request(request.method.clone(), request.url.clone())
-                        .bearer_auth(token.expose_secret())
-                        .header(header::ACCEPT, "application/json")
-                        .header(header::CONTENT_TYPE, "application/json");
-                    if let Some(etag) = request.if_match {
-                        builder = builder.header(header::IF_MATCH, etag);
-                    }
-                    if let Some(body) = request.body {
-                        builder = builder.json(body);
-                    }
-                    builder
-                })
-                .await?;
-            if response.status == StatusCode::UNAUTHORIZED && !refreshed {
-                tracing::info!(request = %describe, "CPP answered 401; fetching a new token and trying once more");
-                self.inner.tokens.invalidate(&token).await;
-                refreshed = true;
-                continue;
-            }
-            if !response.status.is_success() {
-                return Err(CppError::from_response(
-                    describe,
-                    response.status.as_u16(),
-                    &response.body,
-                ));
-            }
-            return Ok(response);
-        }
+    pub(crate) async fn call(&self, request: ApiRequest<'_>) -> Result<Response, ApiError> {
+        self.core.call(request).await
     }
 
-    async fn bearer(&self) -> Result<SecretString, CppError> {
-        let describe = self.inner.tokens.describe();
-        self.inner
-            .tokens
-            .bearer(|token_request| async move {
-                let response = self
-                    .execute(&describe, Replay::Safe, || {
-                        self.inner
-                            .http
-                            .post(token_request.url.clone())
-                            .form(&token_request.form)
-                    })
-                    .await?;
-                Ok((response.status.as_u16(), response.body))
-            })
-            .await
-    }
-
-    /// Sends what `build` makes until the response is final, the retry policy stops, or the budget is spent.
-    async fn execute(
+    pub(crate) fn decode<T: DeserializeOwned>(
         &self,
         describe: &str,
-        replay: Replay,
-        build: impl Fn() -> reqwest::RequestBuilder,
-    ) -> Result<Response, CppError> {
-        let clock = &self.inner.clock;
-        let started = clock.now();
-        let mut backoff = self.retry.backoff();
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let spent = clock.now().duration_since(started).unwrap_or_default();
-            let timeout = self
-                .inner
-                .request_timeout
-                .min(self.retry.budget.saturating_sub(spent));
-            let result = match build()
-                .timeout(timeout.max(Duration::from_millis(1)))
-                .send()
-                .await
-            {
-                Ok(response) => read(response).await,
-                Err(e) => Err(e),
-            };
-            let outcome = match &result {
-                Ok(response) => Outcome::Status {
-                    status: response.status.as_u16(),
-                    retry_after: response
-                        .headers
-                        .get(header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| parse_retry_after(v, clock.now())),
-                },
-                Err(e) if e.is_timeout() => Outcome::Timeout,
-                Err(e) if e.is_connect() => Outcome::NotSent,
-                Err(_) => Outcome::Interrupted,
-            };
-            tracing::debug!(request = describe, attempt, %outcome, "CPP call");
-            let spent = clock.now().duration_since(started).unwrap_or_default();
-            let remaining = self.retry.budget.saturating_sub(spent);
-            match decide(replay, outcome, backoff.next(), remaining) {
-                Decision::RetryAfter(wait) => {
-                    tracing::warn!(
-                        request = describe,
-                        attempt,
-                        %outcome,
-                        wait_ms = wait.as_millis() as u64,
-                        "retrying CPP call"
-                    );
-                    clock.sleep(wait).await;
-                }
-                Decision::Stop => {
-                    return result.map_err(|e| transport_error(describe, outcome, &e));
-                }
-            }
-        }
-    }
-
-    pub(crate) fn decode<T: DeserializeOwned>(describe: &str, body: &[u8]) -> Result<T, CppError> {
-        let mut deserializer = serde_json::Deserializer::from_slice(body);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-            CppError::new(
-                ErrorKind::Decode,
-                describe,
-                format!("response unreadable at {}: {}", e.path(), e.inner()),
-            )
-        })
-    }
-}
-
-async fn read(response: reqwest::Response) -> Result<Response, reqwest::Error> {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?.to_vec();
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn transport_error(describe: &str, outcome: Outcome, error: &reqwest::Error) -> CppError {
-    let what = match outcome {
-        Outcome::Timeout => "no response in time; the request may have been received",
-        Outcome::NotSent => "could not connect; the request was not sent",
-        _ => "the connection broke; the request may have been received",
-    };
-    CppError::new(
-        ErrorKind::Transient,
-        describe,
-        format!("{what} ({})", cause_chain(error)),
-    )
-}
-
-/// The error's causes without its own text, which repeats the URL the request already names.
-fn cause_chain(error: &reqwest::Error) -> String {
-    let mut causes = Vec::new();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        causes.push(cause.to_string());
-        source = cause.source();
-    }
-    if causes.is_empty() {
-        "no further detail".to_owned()
-    } else {
-        causes.join(": ")
+        body: &[u8],
+    ) -> Result<T, ApiError> {
+        self.core.decode(describe, body)
     }
 }

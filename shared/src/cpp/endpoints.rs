@@ -2,15 +2,16 @@
 
 use reqwest::Method;
 use reqwest::header::{ETAG, HeaderMap};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::cpp::client::{ApiRequest, CppClient};
-use crate::cpp::error::{CppError, ErrorKind};
+use crate::cpp::client::CppClient;
 use crate::cpp::offer::{ETag, Offer};
 use crate::cpp::operation::{
     OfferStatus, OfferSummary, Operation, OperationStatus, Publisher, Submission,
 };
+use crate::http::ApiRequest;
+use crate::http::{ApiError, ErrorKind};
+use crate::marketplace::OperationRef;
 use crate::retry::Replay;
 
 /// What must be escaped in a URL path segment.
@@ -40,43 +41,31 @@ pub enum OfferView {
     Version(u64),
 }
 
-/// Where to poll a long-running operation, as the service said.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OperationRef {
-    /// The `Location` (or `Operation-Location`) header: a path or an absolute URL.
-    pub location: String,
-    /// The operation GUID, when the location names it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
+/// Where to poll an operation known from the submissions list.
+pub fn operation_for_submission(publisher: &str, offer: &str, operation_id: &str) -> OperationRef {
+    let segment = |s: &str| percent_encoding::utf8_percent_encode(s, PATH_SEGMENT).to_string();
+    OperationRef {
+        location: format!(
+            "/api/publishers/{}/offers/{}/operations/{}",
+            segment(publisher),
+            segment(offer),
+            segment(operation_id)
+        ),
+        id: Some(operation_id.to_owned()),
+    }
 }
 
-impl OperationRef {
-    /// Where to poll an operation known from the submissions list.
-    pub fn for_submission(publisher: &str, offer: &str, operation_id: &str) -> Self {
-        let segment = |s: &str| percent_encoding::utf8_percent_encode(s, PATH_SEGMENT).to_string();
-        Self {
-            location: format!(
-                "/api/publishers/{}/offers/{}/operations/{}",
-                segment(publisher),
-                segment(offer),
-                segment(operation_id)
-            ),
-            id: Some(operation_id.to_owned()),
-        }
-    }
-
-    pub fn from_location(location: &str) -> Self {
-        let path = location.split(['?', '#']).next().unwrap_or_default();
-        let mut segments = path.trim_end_matches('/').rsplit('/');
-        let last = segments.next().unwrap_or_default();
-        // The legacy form `/api/operations/{publisher}${offer}${n}$preview` names no id.
-        let id = (segments.next() == Some("operations") && !last.contains('$') && !last.is_empty())
-            .then(|| last.to_owned());
-        Self {
-            location: location.to_owned(),
-            id,
-        }
+/// The operation at a `Location` header; its id when the location names one.
+pub fn operation_at(location: &str) -> OperationRef {
+    let path = location.split(['?', '#']).next().unwrap_or_default();
+    let mut segments = path.trim_end_matches('/').rsplit('/');
+    let last = segments.next().unwrap_or_default();
+    // The legacy form `/api/operations/{publisher}${offer}${n}$preview` names no id.
+    let id = (segments.next() == Some("operations") && !last.contains('$') && !last.is_empty())
+        .then(|| last.to_owned());
+    OperationRef {
+        location: location.to_owned(),
+        id,
     }
 }
 
@@ -89,11 +78,11 @@ pub enum CancelOutcome {
 }
 
 impl CppClient {
-    pub async fn list_publishers(&self) -> Result<Vec<Publisher>, CppError> {
+    pub async fn list_publishers(&self) -> Result<Vec<Publisher>, ApiError> {
         self.get_json(&["publishers"]).await
     }
 
-    pub async fn list_offers(&self, publisher: &str) -> Result<Vec<OfferSummary>, CppError> {
+    pub async fn list_offers(&self, publisher: &str) -> Result<Vec<OfferSummary>, ApiError> {
         self.get_json(&["publishers", publisher, "offers"]).await
     }
 
@@ -103,7 +92,7 @@ impl CppClient {
         publisher: &str,
         offer: &str,
         view: OfferView,
-    ) -> Result<Offer, CppError> {
+    ) -> Result<Offer, ApiError> {
         let number;
         let mut segments = vec!["publishers", publisher, "offers", offer];
         match view {
@@ -117,17 +106,17 @@ impl CppClient {
         }
         let url = self.api_url(&segments);
         let describe = format!("GET {}", url.path());
-        let response = self.call(get(url)).await?;
-        let document: Value = Self::decode(&describe, &response.body)?;
+        let response = self.call(ApiRequest::get(url)).await?;
+        let document: Value = self.decode(&describe, &response.body)?;
         Offer::new(document, etag(&response.headers))
-            .map_err(|e| CppError::new(ErrorKind::Decode, describe, e.to_string()))
+            .map_err(|e| ApiError::new(ErrorKind::Decode, describe, e.to_string()))
     }
 
     /// Writes the offer back with `If-Match` set to the ETag it was read with: a concurrent change
     /// gives 412 (`ErrorKind::PreconditionFailed`) instead of being overwritten.
-    pub async fn put_offer(&self, publisher: &str, offer: &Offer) -> Result<Offer, CppError> {
+    pub async fn put_offer(&self, publisher: &str, offer: &Offer) -> Result<Offer, ApiError> {
         let etag = offer.etag().ok_or_else(|| {
-            CppError::new(
+            ApiError::new(
                 ErrorKind::Config,
                 "PUT offer",
                 "the offer has no ETag to send in If-Match; read it first",
@@ -139,13 +128,13 @@ impl CppClient {
 
     /// Writes the offer with `If-Match: *`, discarding whatever changed since it was read.
     /// Only for an operator who asks for it explicitly.
-    pub async fn overwrite_offer(&self, publisher: &str, offer: &Offer) -> Result<Offer, CppError> {
+    pub async fn overwrite_offer(&self, publisher: &str, offer: &Offer) -> Result<Offer, ApiError> {
         self.write_offer(publisher, offer, Some("*"), Replay::NotSafe)
             .await
     }
 
     /// Creates a new offer (no `If-Match`; an existing offer answers 409).
-    pub async fn create_offer(&self, publisher: &str, offer: &Offer) -> Result<Offer, CppError> {
+    pub async fn create_offer(&self, publisher: &str, offer: &Offer) -> Result<Offer, ApiError> {
         self.write_offer(publisher, offer, None, Replay::NotSafe)
             .await
     }
@@ -156,7 +145,7 @@ impl CppClient {
         publisher: &str,
         offer: &str,
         notification_emails: &str,
-    ) -> Result<OperationRef, CppError> {
+    ) -> Result<OperationRef, ApiError> {
         let body = json!({"metadata": {"notification-emails": notification_emails}});
         self.start_operation(
             &["publishers", publisher, "offers", offer, "publish"],
@@ -166,18 +155,18 @@ impl CppClient {
     }
 
     /// Takes the previewed offer live. Never re-sent once it may have been received.
-    pub async fn go_live(&self, publisher: &str, offer: &str) -> Result<OperationRef, CppError> {
+    pub async fn go_live(&self, publisher: &str, offer: &str) -> Result<OperationRef, ApiError> {
         self.start_operation(&["publishers", publisher, "offers", offer, "golive"], None)
             .await
     }
 
     /// Cancels the operation in progress on the offer.
-    pub async fn cancel(&self, publisher: &str, offer: &str) -> Result<CancelOutcome, CppError> {
+    pub async fn cancel(&self, publisher: &str, offer: &str) -> Result<CancelOutcome, ApiError> {
         let url = self.api_url(&["publishers", publisher, "offers", offer, "cancel"]);
-        let response = self.call(post(url, None)).await?;
+        let response = self.call(ApiRequest::post(url, None)).await?;
         Ok(match response.status.as_u16() {
             202 => CancelOutcome::Accepted(
-                operation_location(&response.headers).map(|l| OperationRef::from_location(&l)),
+                operation_location(&response.headers).map(|l| operation_at(&l)),
             ),
             _ => CancelOutcome::Done,
         })
@@ -190,7 +179,7 @@ impl CppClient {
         publisher: &str,
         offer: &str,
         state: Option<&OperationStatus>,
-    ) -> Result<Vec<Submission>, CppError> {
+    ) -> Result<Vec<Submission>, ApiError> {
         let mut url = self.api_url(&["publishers", publisher, "offers", offer, "submissions", ""]);
         if let Some(state) = state {
             let name = serde_json::to_value(state)
@@ -201,8 +190,8 @@ impl CppClient {
             }
         }
         let describe = format!("GET {}", url.path());
-        let response = self.call(get(url)).await?;
-        let mut list: Vec<Submission> = Self::decode(&describe, &response.body)?;
+        let response = self.call(ApiRequest::get(url)).await?;
+        let mut list: Vec<Submission> = self.decode(&describe, &response.body)?;
         if let Some(state) = state {
             list.retain(|s| &s.submission_state == state);
         }
@@ -216,7 +205,7 @@ impl CppClient {
         publisher: &str,
         offer: &str,
         operation_id: &str,
-    ) -> Result<Operation, CppError> {
+    ) -> Result<Operation, ApiError> {
         self.get_json(&[
             "publishers",
             publisher,
@@ -229,18 +218,18 @@ impl CppClient {
     }
 
     /// Reads the operation at a `Location` / `Operation-Location` value, relative or absolute.
-    pub async fn get_operation_at(&self, location: &str) -> Result<Operation, CppError> {
+    pub async fn get_operation_at(&self, location: &str) -> Result<Operation, ApiError> {
         let url = self.location_url(location)?;
         let describe = format!("GET {}", url.path());
-        let response = self.call(get(url)).await?;
-        Self::decode(&describe, &response.body)
+        let response = self.call(ApiRequest::get(url)).await?;
+        self.decode(&describe, &response.body)
     }
 
     pub async fn offer_status(
         &self,
         publisher: &str,
         offer: &str,
-    ) -> Result<OfferStatus, CppError> {
+    ) -> Result<OfferStatus, ApiError> {
         self.get_json(&["publishers", publisher, "offers", offer, "status"])
             .await
     }
@@ -248,11 +237,11 @@ impl CppClient {
     async fn get_json<T: serde::de::DeserializeOwned>(
         &self,
         segments: &[&str],
-    ) -> Result<T, CppError> {
+    ) -> Result<T, ApiError> {
         let url = self.api_url(segments);
         let describe = format!("GET {}", url.path());
-        let response = self.call(get(url)).await?;
-        Self::decode(&describe, &response.body)
+        let response = self.call(ApiRequest::get(url)).await?;
+        self.decode(&describe, &response.body)
     }
 
     async fn write_offer(
@@ -261,9 +250,9 @@ impl CppClient {
         offer: &Offer,
         if_match: Option<&str>,
         replay: Replay,
-    ) -> Result<Offer, CppError> {
+    ) -> Result<Offer, ApiError> {
         let offer_id = offer.id().ok_or_else(|| {
-            CppError::new(
+            ApiError::new(
                 ErrorKind::Config,
                 "PUT offer",
                 "the offer document has no id",
@@ -281,47 +270,27 @@ impl CppClient {
                 replay,
             })
             .await?;
-        let document: Value = Self::decode(&describe, &response.body)?;
+        let document: Value = self.decode(&describe, &response.body)?;
         Offer::new(document, etag(&response.headers))
-            .map_err(|e| CppError::new(ErrorKind::Decode, describe, e.to_string()))
+            .map_err(|e| ApiError::new(ErrorKind::Decode, describe, e.to_string()))
     }
 
     async fn start_operation(
         &self,
         segments: &[&str],
         body: Option<&Value>,
-    ) -> Result<OperationRef, CppError> {
+    ) -> Result<OperationRef, ApiError> {
         let url = self.api_url(segments);
         let describe = format!("POST {}", url.path());
-        let response = self.call(post(url, body)).await?;
+        let response = self.call(ApiRequest::post(url, body)).await?;
         let location = operation_location(&response.headers).ok_or_else(|| {
-            CppError::new(
+            ApiError::new(
                 ErrorKind::Decode,
                 describe,
                 "accepted, but neither Location nor Operation-Location was returned",
             )
         })?;
-        Ok(OperationRef::from_location(&location))
-    }
-}
-
-fn get<'a>(url: url::Url) -> ApiRequest<'a> {
-    ApiRequest {
-        method: Method::GET,
-        url,
-        body: None,
-        if_match: None,
-        replay: Replay::Safe,
-    }
-}
-
-fn post(url: url::Url, body: Option<&Value>) -> ApiRequest<'_> {
-    ApiRequest {
-        method: Method::POST,
-        url,
-        body,
-        if_match: None,
-        replay: Replay::NotSafe,
+        Ok(operation_at(&location))
     }
 }
 
@@ -344,25 +313,24 @@ fn operation_location(headers: &HeaderMap) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::OperationRef;
+    use super::{operation_at, operation_for_submission};
 
     #[test]
     fn operation_ids_are_read_from_migrated_locations_only() {
-        let migrated = OperationRef::from_location(
+        let migrated = operation_at(
             "/api/publishers/p/offers/o/operations/408a4835-0000-1000-0000-000000000000?api-version=2017-10-31",
         );
         assert_eq!(
             migrated.id.as_deref(),
             Some("408a4835-0000-1000-0000-000000000000")
         );
-        let absolute = OperationRef::from_location(
+        let absolute = operation_at(
             "https://cloudpartner.azure.com/api/publishers/p/offers/o/operations/abc/",
         );
         assert_eq!(absolute.id.as_deref(), Some("abc"));
-        let legacy = OperationRef::from_location(
-            "/api/operations/contoso$contoso-offer$2$preview?api-version=2017-10-31",
-        );
-        let odd = OperationRef::for_submission("p", "o?x", "a b/c");
+        let legacy =
+            operation_at("/api/operations/contoso$contoso-offer$2$preview?api-version=2017-10-31");
+        let odd = operation_for_submission("p", "o?x", "a b/c");
         assert_eq!(
             odd.location,
             "/api/publishers/p/offers/o%3Fx/operations/a%20b%2Fc"

@@ -1,4 +1,4 @@
-//! Errors from the CPP API, with a kind to match on and Microsoft's own code and message kept.
+//! Errors from a Microsoft API, with a kind to match on and Microsoft's own code and message kept.
 
 use std::fmt;
 
@@ -15,22 +15,34 @@ pub enum ErrorKind {
     /// 401 after one token refresh, 403, or the token endpoint refused the credentials.
     Unauthorized,
     NotFound,
-    /// 409: the offer exists and no If-Match was sent, or another operation holds the offer.
+    /// 409: the resource exists and no If-Match was sent, or another operation holds the offer.
     Conflict,
-    /// 412: the ETag sent in If-Match is stale.
+    /// 412, or a draft that changed since it was read: read it again.
     PreconditionFailed,
-    /// 400 / 422 and other 4xx: Microsoft refused the request or the document.
+    /// 400 / 422 and other 4xx, or a job Microsoft ended as failed: the request or document was refused.
     Rejected,
     /// A response this client cannot read.
     Decode,
     /// The request could not be built from the client's settings.
     Config,
+    /// The offer does not exist, or the credentials cannot see it.
+    OfferNotFound,
+    /// The offer has no such plan.
+    PlanNotFound,
+    /// The offer or plan cannot take an image version this way (not a VM offer, no image type).
+    InvalidOffer,
+    /// Another operation holds the offer.
+    Busy,
+    /// The preview is not the newest one: publishing again is the way on, not a retry.
+    Stale,
 }
 
-/// One failed CPP call. Its text never holds a token, a secret or a SAS signature.
+/// One failed call. Its text never holds a token, a secret or a SAS signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CppError {
+pub struct ApiError {
     pub kind: ErrorKind,
+    /// Which API answered: `CPP`, `Product Ingestion`, or the token endpoint's `Entra ID`.
+    pub api: &'static str,
     /// `GET /api/publishers/contoso/offers/x` — method and path, without the query.
     pub request: String,
     pub status: Option<u16>,
@@ -39,10 +51,11 @@ pub struct CppError {
     pub message: String,
 }
 
-impl CppError {
+impl ApiError {
     pub fn new(kind: ErrorKind, request: impl Into<String>, message: impl AsRef<str>) -> Self {
         Self {
             kind,
+            api: "CPP",
             request: request.into(),
             status: None,
             code: None,
@@ -64,6 +77,7 @@ impl CppError {
         let (code, message) = describe_body(body);
         Self {
             kind,
+            api: "CPP",
             request: request.into(),
             status: Some(status),
             code,
@@ -72,9 +86,9 @@ impl CppError {
     }
 }
 
-impl fmt::Display for CppError {
+impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "CPP {}", self.request)?;
+        write!(f, "{} {}", self.api, self.request)?;
         if let Some(status) = self.status {
             write!(f, " returned {status}")?;
         }
@@ -89,15 +103,23 @@ impl fmt::Display for CppError {
     }
 }
 
-impl std::error::Error for CppError {}
+impl std::error::Error for ApiError {}
 
-/// Reads CPP's `{"error":{"code","message"}}`, AAD's `{"error","error_description"}`, or plain text.
+impl ApiError {
+    /// The same error, said to come from `api`.
+    pub fn from_api(mut self, api: &'static str) -> Self {
+        self.api = api;
+        self
+    }
+}
+
+/// Reads `{"error":{"code","message"}}` (both APIs), AAD's `{"error","error_description"}`, or plain text.
 fn describe_body(body: &[u8]) -> (Option<String>, String) {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum ErrorBody {
         Cpp {
-            error: CppErrorBody,
+            error: ApiErrorBody,
         },
         Aad {
             error: String,
@@ -105,7 +127,7 @@ fn describe_body(body: &[u8]) -> (Option<String>, String) {
         },
     }
     #[derive(Deserialize)]
-    struct CppErrorBody {
+    struct ApiErrorBody {
         code: Option<String>,
         message: Option<String>,
     }
@@ -148,7 +170,7 @@ mod tests {
         ];
         for (status, kind) in cases {
             assert_eq!(
-                CppError::from_response("GET /x", status, b"").kind,
+                ApiError::from_response("GET /x", status, b"").kind,
                 kind,
                 "{status}"
             );
@@ -158,7 +180,7 @@ mod tests {
     #[test]
     fn cpp_error_body_is_kept_and_signatures_are_redacted() {
         let body = br#"{"error":{"code":"InvalidResourceId","message":"bad osVhdUrl https://a/b.vhd?sp=rl&sig=TOPSECRET"}}"#;
-        let err = CppError::from_response("PUT /api/publishers/p/offers/o", 409, body);
+        let err = ApiError::from_response("PUT /api/publishers/p/offers/o", 409, body);
         assert_eq!(err.code.as_deref(), Some("InvalidResourceId"));
         let shown = format!("{err} {err:?}");
         assert!(
@@ -172,7 +194,7 @@ mod tests {
 
     #[test]
     fn aad_and_plain_bodies_are_described() {
-        let aad = CppError::from_response(
+        let aad = ApiError::from_response(
             "POST /t/oauth2/token",
             401,
             br#"{"error":"invalid_client","error_description":"AADSTS7000215"}"#,
@@ -181,7 +203,7 @@ mod tests {
             (aad.code.as_deref(), aad.message.as_str()),
             (Some("invalid_client"), "AADSTS7000215")
         );
-        let plain = CppError::from_response("GET /x", 502, b"  Bad Gateway \n");
+        let plain = ApiError::from_response("GET /x", 502, b"  Bad Gateway \n");
         assert_eq!((plain.code, plain.message.as_str()), (None, "Bad Gateway"));
     }
 }

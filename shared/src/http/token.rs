@@ -1,4 +1,5 @@
-//! Azure AD client-credentials tokens (v1 form), cached and refreshed ahead of expiry, one fetch at a time.
+//! Entra ID client-credentials tokens (v1 form) for one resource, cached and refreshed ahead of
+//! expiry, one fetch at a time.
 
 use std::fmt;
 use std::sync::Arc;
@@ -10,11 +11,8 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use crate::clock::Clock;
-use crate::cpp::error::{CppError, ErrorKind};
+use crate::http::error::{ApiError, ErrorKind};
 use crate::secret::ClientSecret;
-
-/// The resource the CPP API accepts tokens for.
-pub const CPP_RESOURCE: &str = "https://cloudpartner.azure.com";
 
 /// Refresh this long before the token says it expires, so a request never carries a dying token.
 const REFRESH_AHEAD: Duration = Duration::from_secs(300);
@@ -23,6 +21,8 @@ pub(crate) struct TokenProvider {
     token_url: Url,
     client_id: String,
     client_secret: ClientSecret,
+    /// The API the tokens are for (`resource=` of the v1 form).
+    resource: &'static str,
     clock: Arc<dyn Clock>,
     cached: Mutex<Option<CachedToken>>,
 }
@@ -38,6 +38,7 @@ impl fmt::Debug for TokenProvider {
         f.debug_struct("TokenProvider")
             .field("token_url", &self.token_url.as_str())
             .field("client_id", &self.client_id)
+            .field("resource", &self.resource)
             .finish_non_exhaustive()
     }
 }
@@ -69,13 +70,14 @@ impl TokenProvider {
         tenant_id: &str,
         client_id: String,
         client_secret: ClientSecret,
+        resource: &'static str,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, CppError> {
+    ) -> Result<Self, ApiError> {
         let mut token_url = login_base.clone();
         token_url
             .path_segments_mut()
             .map_err(|()| {
-                CppError::new(
+                ApiError::new(
                     ErrorKind::Config,
                     "token",
                     "login base URL cannot take a path",
@@ -87,16 +89,17 @@ impl TokenProvider {
             token_url,
             client_id,
             client_secret,
+            resource,
             clock,
             cached: Mutex::new(None),
         })
     }
 
     /// A token valid for a while yet; `fetch` is called only when the cache has none.
-    pub(crate) async fn bearer<F, Fut>(&self, fetch: F) -> Result<SecretString, CppError>
+    pub(crate) async fn bearer<F, Fut>(&self, fetch: F) -> Result<SecretString, ApiError>
     where
         F: FnOnce(TokenRequest) -> Fut,
-        Fut: Future<Output = Result<(u16, Vec<u8>), CppError>>,
+        Fut: Future<Output = Result<(u16, Vec<u8>), ApiError>>,
     {
         // Holding the lock across the fetch makes concurrent callers wait for one refresh.
         let mut cached = self.cached.lock().await;
@@ -110,19 +113,19 @@ impl TokenProvider {
             } else {
                 ErrorKind::Config
             };
-            CppError::new(kind, "read the client secret", e.to_string())
+            ApiError::new(kind, "read the client secret", e.to_string())
         })?;
         let requested_at = self.clock.now();
         let (status, body) = fetch(self.request(&secret)).await?;
         if !(200..300).contains(&status) {
-            let mut err = CppError::from_response(self.describe(), status, &body);
+            let mut err = ApiError::from_response(self.describe(), status, &body);
             if matches!(status, 400 | 401 | 403) {
                 err.kind = ErrorKind::Unauthorized;
             }
             return Err(err);
         }
         let response: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
-            CppError::new(
+            ApiError::new(
                 ErrorKind::Decode,
                 self.describe(),
                 format!("token response unreadable: {e}"),
@@ -159,7 +162,7 @@ impl TokenProvider {
                 ("grant_type", "client_credentials".to_owned()),
                 ("client_id", self.client_id.clone()),
                 ("client_secret", client_secret.expose_secret().to_owned()),
-                ("resource", CPP_RESOURCE.to_owned()),
+                ("resource", self.resource.to_owned()),
             ],
         }
     }

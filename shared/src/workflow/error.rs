@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::config::ConfigError;
-use crate::cpp::{CppError, ErrorKind};
+use crate::marketplace::{ErrorKind, MarketError};
 
 /// Every error name the functions return. The ASL must name only these (and `States.*` / `Lambda.*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -94,8 +94,8 @@ impl WorkflowError {
         tracing::error!(error_name = self.name.as_str(), error = %self.message, "invocation failed");
     }
 
-    /// Names a CPP failure by its kind, prefixed with what was being done (`context`).
-    pub fn from_cpp(context: &str, error: &CppError) -> Self {
+    /// Names a failure of a Microsoft API by its kind; the message already says what was being done.
+    pub fn from_market(error: &MarketError) -> Self {
         let name = match error.kind {
             ErrorKind::Transient | ErrorKind::Decode => ErrorName::Transient,
             ErrorKind::Throttled => ErrorName::Throttled,
@@ -103,8 +103,14 @@ impl WorkflowError {
             ErrorKind::Conflict | ErrorKind::PreconditionFailed => ErrorName::WriteConflict,
             ErrorKind::Rejected | ErrorKind::NotFound => ErrorName::Rejected,
             ErrorKind::Config => ErrorName::ConfigError,
+            ErrorKind::OfferNotFound => ErrorName::OfferNotFound,
+            ErrorKind::PlanNotFound => ErrorName::PlanNotFound,
+            ErrorKind::InvalidOffer => ErrorName::InvalidInput,
+            // A preview that is not the newest: another publish came first; the queue then
+            // finds the version missing from preview and publishes it again.
+            ErrorKind::Busy | ErrorKind::Stale => ErrorName::OfferBusy,
         };
-        Self::new(name, format!("{context}: {error}"))
+        Self::new(name, error.message.clone())
     }
 }
 
@@ -139,6 +145,7 @@ mod tests {
 
     #[test]
     fn cpp_kinds_map_to_their_names() {
+        use crate::http::ApiError;
         let cases = [
             (503, ErrorName::Transient),
             (429, ErrorName::Throttled),
@@ -150,12 +157,15 @@ mod tests {
             (422, ErrorName::Rejected),
         ];
         for (status, name) in cases {
-            let error = CppError::from_response(
+            let error = ApiError::from_response(
                 "POST /x",
                 status,
                 br#"{"error":{"code":"C","message":"m"}}"#,
             );
-            let workflow = WorkflowError::from_cpp("publishing contoso/offer", &error);
+            let workflow = WorkflowError::from_market(&MarketError::new(
+                error.kind,
+                format!("publishing contoso/offer: {error}"),
+            ));
             assert_eq!(workflow.name, name, "{status}");
             assert_eq!(
                 workflow.message,

@@ -2,14 +2,16 @@
 //! state passed between steps, the error names, and the domain rules each step applies.
 
 pub mod error;
-pub mod image_update;
+pub mod images;
 pub mod polling;
 pub mod queue;
 pub mod request;
 pub mod state;
+pub mod versions;
 
 pub use error::{ErrorName, WorkflowError};
-pub use image_update::{ImageChange, add_image, holds_image};
+pub use images::{IMAGE_TYPES, ManifestImage, SharedImage};
 pub use queue::QueueState;
 pub use request::{GoLiveMode, MANIFEST_FIELDS, ManifestRules, PublishRequest};
 pub use state::{Action, GoLiveOutcome, OperationKind, OperationState, RunStatus, WorkflowState};
+pub use versions::{Decision, decide, holds, new_version, retention};

@@ -6,10 +6,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
-use crate::cpp::ImageVersion;
+use crate::marketplace::{Api, ImageVersion, OfferId};
 use crate::redact::redact_sas;
 use crate::sas::SasUrl;
 use crate::workflow::error::WorkflowError;
+use crate::workflow::images::{ManifestImage, check_images};
 
 /// A manifest larger than this is refused before it is parsed.
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
@@ -17,7 +18,8 @@ const MAX_ID_LEN: usize = 50;
 /// CPP allows at most 15 data disks per image.
 const MAX_DATA_DISKS: usize = 15;
 /// Every field a manifest may have.
-pub const MANIFEST_FIELDS: [&str; 8] = [
+pub const MANIFEST_FIELDS: [&str; 10] = [
+    "api",
     "publisherId",
     "offerId",
     "planId",
@@ -26,6 +28,7 @@ pub const MANIFEST_FIELDS: [&str; 8] = [
     "lunVhdDetails",
     "notificationEmails",
     "goLive",
+    "images",
 ];
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,15 +41,20 @@ pub enum GoLiveMode {
     Auto,
 }
 
-/// What to publish where. The SAS URL is kept whole (CPP needs it) but never shown whole.
+/// What to publish where. SAS URLs are kept whole (Microsoft needs them) but never shown whole.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublishRequest {
+    /// Which API publishes it; the build-finished function fills in `MARKETPLACE_API` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<Api>,
     #[serde(default)]
     pub publisher_id: String,
     pub offer_id: String,
     pub plan_id: String,
     pub version: String,
+    /// The image when the plan has one image type; `images` otherwise.
+    #[serde(default)]
     pub os_vhd_url: String,
     #[serde(default)]
     pub lun_vhd_details: Vec<Value>,
@@ -54,11 +62,15 @@ pub struct PublishRequest {
     pub notification_emails: String,
     #[serde(default)]
     pub go_live: GoLiveMode,
+    /// One image per image type (Product Ingestion), by SAS URL or from a compute gallery.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ManifestImage>,
 }
 
 impl fmt::Debug for PublishRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PublishRequest")
+            .field("api", &self.api)
             .field("publisher_id", &self.publisher_id)
             .field("offer_id", &self.offer_id)
             .field("plan_id", &self.plan_id)
@@ -66,6 +78,7 @@ impl fmt::Debug for PublishRequest {
             .field("os_vhd_url", &redact_sas(&self.os_vhd_url))
             .field("data_disks", &self.lun_vhd_details.len())
             .field("go_live", &self.go_live)
+            .field("images", &self.images)
             .finish_non_exhaustive()
     }
 }
@@ -75,6 +88,8 @@ impl fmt::Debug for PublishRequest {
 pub struct ManifestRules<'a> {
     /// `CPP_PUBLISHER_ID`, used when the manifest names no publisher.
     pub default_publisher: Option<&'a str>,
+    /// `MARKETPLACE_API`, used when the manifest names no `api`.
+    pub default_api: Api,
     pub sas_min_validity_days: u32,
     pub now: OffsetDateTime,
 }
@@ -119,30 +134,63 @@ impl PublishRequest {
             )));
         }
         let mut request: Self = decode("manifest", value)?;
-        if request.publisher_id.trim().is_empty() {
+        request.api = Some(request.api.unwrap_or(rules.default_api));
+        if request.publisher_id.trim().is_empty() && request.api() == Api::Cpp {
             request.publisher_id = rules.default_publisher.unwrap_or_default().to_owned();
         }
         request.validate()?;
-        request.check_image_url(rules.now, rules.sas_min_validity_days)?;
+        request.check_image_urls(rules.now, rules.sas_min_validity_days)?;
         Ok(request)
     }
 
-    /// The image URL is one CPP can copy from for at least `min_validity_days` after `now`: checked on
-    /// arrival, and again when the version is written, which can be days later for a queued run.
-    pub fn check_image_url(
+    /// The API this request is published through (CPP for a state written before there were two).
+    pub fn api(&self) -> Api {
+        self.api.unwrap_or_default()
+    }
+
+    /// The offer, by the ids the API knows it by.
+    pub fn offer(&self) -> OfferId {
+        OfferId {
+            publisher: self.publisher_id.clone(),
+            offer: self.offer_id.clone(),
+        }
+    }
+
+    /// Every SAS URL of the request, with the manifest field that holds it.
+    pub fn sas_urls(&self) -> Vec<(String, &str)> {
+        let top = (!self.os_vhd_url.is_empty())
+            .then(|| ("osVhdUrl".to_owned(), self.os_vhd_url.as_str()));
+        let listed = self.images.iter().enumerate().filter_map(|(i, image)| {
+            image
+                .os_vhd_url
+                .as_deref()
+                .map(|url| (format!("images[{i}].osVhdUrl"), url))
+        });
+        top.into_iter().chain(listed).collect()
+    }
+
+    /// Each image URL is one Microsoft can copy from for at least `min_validity_days` after `now`:
+    /// checked on arrival, and again when the version is written, which can be days later for a queued run.
+    pub fn check_image_urls(
         &self,
         now: impl Into<OffsetDateTime>,
         min_validity_days: u32,
     ) -> Result<(), WorkflowError> {
         let (now, min_validity) = (now.into(), Duration::days(i64::from(min_validity_days)));
-        SasUrl::parse(&self.os_vhd_url)
-            .and_then(|url| url.check_usable(now, min_validity))
-            .map_err(|e| field_error("osVhdUrl", &e))
+        for (field, url) in self.sas_urls() {
+            SasUrl::parse(url)
+                .and_then(|url| url.check_usable(now, min_validity))
+                .map_err(|e| field_error(&field, &e))?;
+        }
+        Ok(())
     }
 
     /// Rules that hold for the whole run (the SAS expiry is checked on arrival and before writing: days pass while it runs).
     pub fn validate(&self) -> Result<(), WorkflowError> {
-        check_id("publisherId", &self.publisher_id)?;
+        // Product Ingestion needs no publisher: the token's Partner Center account scopes the offer.
+        if self.api() == Api::Cpp || !self.publisher_id.is_empty() {
+            check_id("publisherId", &self.publisher_id)?;
+        }
         check_id("offerId", &self.offer_id)?;
         check_id("planId", &self.plan_id)?;
         let plan_chars = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
@@ -156,8 +204,25 @@ impl PublishRequest {
             ));
         }
         self.image_version()?;
-        if self.os_vhd_url.trim().is_empty() {
-            return Err(field_error("osVhdUrl", "is empty"));
+        check_images(&self.images)?;
+        if !self.images.is_empty() && !self.os_vhd_url.is_empty() {
+            return Err(field_error(
+                "osVhdUrl",
+                "goes with a plan of one image type; with images, give each image its own osVhdUrl there",
+            ));
+        }
+        if self.images.is_empty() && self.os_vhd_url.trim().is_empty() {
+            return Err(field_error(
+                "osVhdUrl",
+                "is missing or empty (give the image's SAS URL, or list the images in images)",
+            ));
+        }
+        let one_sas = self.images.len() == 1 && self.images[0].os_vhd_url.is_some();
+        if self.api() == Api::Cpp && !self.images.is_empty() && !one_sas {
+            return Err(field_error(
+                "images",
+                "must be one SAS image on CPP, whose plans have one image per version (compute gallery images and several image types need api productIngestion)",
+            ));
         }
         if self.lun_vhd_details.len() > MAX_DATA_DISKS {
             return Err(field_error(
@@ -197,7 +262,7 @@ impl PublishRequest {
     pub fn image_version(&self) -> Result<ImageVersion, WorkflowError> {
         self.version
             .parse()
-            .map_err(|e: crate::cpp::offer::VersionError| field_error("version", &e.to_string()))
+            .map_err(|e: crate::marketplace::VersionError| field_error("version", &e.to_string()))
     }
 
     /// `publisher/offer/plan@version`, for messages and logs.
@@ -263,6 +328,7 @@ mod tests {
     fn rules() -> ManifestRules<'static> {
         ManifestRules {
             default_publisher: Some("contoso"),
+            default_api: Api::Cpp,
             sas_min_validity_days: 21,
             now: datetime!(2026-11-21 00:00 UTC),
         }

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::cpp::OperationRef;
+use crate::marketplace::OperationRef;
+pub use crate::marketplace::{OperationKind, RunStatus};
 use crate::workflow::error::WorkflowError;
 use crate::workflow::queue::QueueState;
 use crate::workflow::request::{PublishRequest, decode};
@@ -16,13 +17,6 @@ pub enum Action {
     GoLive,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum OperationKind {
-    Publish,
-    GoLive,
-}
-
 /// The long-running operation the run is waiting on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -30,16 +24,6 @@ pub struct OperationState {
     pub kind: OperationKind,
     #[serde(flatten)]
     pub at: OperationRef,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum RunStatus {
-    Running,
-    /// For a publish: the preview is ready. For a go-live: live.
-    Succeeded,
-    Failed,
-    Canceled,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +65,9 @@ pub struct WorkflowState {
     pub changed: Option<bool>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evicted_versions: Vec<String>,
+    /// Versions deprecated to keep `INGESTION_KEEP_ACTIVE_VERSIONS` (Product Ingestion never deletes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deprecated_versions: Vec<String>,
     /// Present while the run waits for another operation on the offer to end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueState>,
@@ -106,6 +93,7 @@ impl WorkflowState {
             outcome: None,
             changed: None,
             evicted_versions: Vec::new(),
+            deprecated_versions: Vec::new(),
             queue: None,
             extra: Map::new(),
         }
@@ -197,7 +185,7 @@ mod tests {
     fn a_new_operation_resets_what_was_learned() {
         let mut state = WorkflowState::from_value(state_json()).unwrap();
         state.messages.push("old".into());
-        let at = OperationRef::from_location("/api/publishers/p/offers/o/operations/op-2");
+        let at = crate::cpp::operation_at("/api/publishers/p/offers/o/operations/op-2");
         state.begin_operation(OperationState {
             kind: OperationKind::GoLive,
             at,

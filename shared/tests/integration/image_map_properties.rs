@@ -3,8 +3,10 @@
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use shared::cpp::market::{add_version, plan_versions};
 use shared::cpp::{ImageVersion, Offer, VM_IMAGES_KEY};
-use shared::workflow::{GoLiveMode, ImageChange, PublishRequest, add_image};
+use shared::marketplace::{Api, OfferId};
+use shared::workflow::{Decision, GoLiveMode, PublishRequest, decide, new_version, retention};
 
 /// Any JSON a service might add: nested objects and arrays, unicode keys and text.
 fn any_json() -> impl Strategy<Value = Value> {
@@ -67,6 +69,7 @@ fn offer() -> impl Strategy<Value = Value> {
 
 fn request(version: ImageVersion, variant: u8) -> PublishRequest {
     PublishRequest {
+        api: None,
         publisher_id: "p".into(),
         offer_id: "offer".into(),
         plan_id: "target".into(),
@@ -75,6 +78,37 @@ fn request(version: ImageVersion, variant: u8) -> PublishRequest {
         lun_vhd_details: vec![],
         notification_emails: String::new(),
         go_live: GoLiveMode::Manual,
+        images: vec![],
+    }
+}
+
+/// What update-and-publish does to a CPP draft: decide on the plan's versions, then edit the document.
+fn add(
+    offer: &mut Offer,
+    request: &PublishRequest,
+    cap: usize,
+) -> Result<Option<Vec<String>>, String> {
+    let id = OfferId {
+        publisher: "p".into(),
+        offer: "offer".into(),
+    };
+    let plan = plan_versions(offer, &id, "target")
+        .map_err(|e| e.to_string())?
+        .unwrap();
+    let new = new_version(request, &plan).map_err(|e| e.to_string())?;
+    match decide(
+        &plan,
+        &new,
+        retention(Api::Cpp, cap, None),
+        "p/offer plan target",
+    )
+    .map_err(|e| e.to_string())?
+    {
+        Decision::AlreadyPresent => Ok(None),
+        Decision::Add { retire } => {
+            add_version(offer, "target", &new, &retire).map_err(|e| e.to_string())?;
+            Ok(Some(retire))
+        }
     }
 }
 
@@ -113,8 +147,8 @@ proptest! {
         for (version, variant) in additions {
             let before = offer.clone();
             let highest_before = held(&before).last().copied();
-            match add_image(&mut offer, &request(version, variant), cap) {
-                Ok(ImageChange::Added { evicted }) => {
+            match add(&mut offer, &request(version, variant), cap) {
+                Ok(Some(evicted)) => {
                     let now = held(&offer);
                     prop_assert!(now.len() <= cap.max(1), "{} versions with cap {cap}", now.len());
                     prop_assert_eq!(now.last().copied(), Some(version), "the new version is kept and highest");
@@ -124,7 +158,7 @@ proptest! {
                     }
                     prop_assert!(highest_before.is_none_or(|h| version > h));
                 }
-                Ok(ImageChange::AlreadyPresent) | Err(_) => prop_assert_eq!(&offer, &before, "a refusal changes nothing"),
+                Ok(None) | Err(_) => prop_assert_eq!(&offer, &before, "a refusal changes nothing"),
             }
             prop_assert_eq!(without_target_images(&offer), untouched.clone());
         }

@@ -9,4 +9,5 @@ mod request_shapes;
 mod retries;
 mod secrets_manager;
 mod support;
+mod techconfig_properties;
 mod tokens;

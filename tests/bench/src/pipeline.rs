@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 use shared::clock::Clock;
 use shared::config::TriggerConfig;
 use shared::cpp::{ClientOptions, CppClient};
-use shared::deps::CppDeps;
+use shared::deps::Deps;
+use shared::ingestion::IngestionClient;
 use shared::workflow::WorkflowError;
 use test_harness::{PLAN, PUBLISHER, SEEDED_VERSION};
 
@@ -31,9 +32,9 @@ const TASK_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The three CPP-calling functions, each with its own client as separate Lambda functions have.
 pub struct Functions {
-    update: CppDeps,
-    check: CppDeps,
-    go_live: CppDeps,
+    update: Deps,
+    check: Deps,
+    go_live: Deps,
     clock: Arc<BenchClock>,
 }
 
@@ -104,17 +105,27 @@ impl World {
         let emulator = Arc::new(Emulator::start(emulator_config).await?);
         let base = emulator.base_url();
         let clock = Arc::new(BenchClock::default());
-        let deps = || -> BenchResult<CppDeps> {
+        let deps = || -> BenchResult<Deps> {
             let config = test_harness::functions_config(&base, &client_id, &secret, env)?;
             let options = ClientOptions {
                 clock: clock.clone(),
                 ..ClientOptions::default()
             };
-            let client =
-                CppClient::with_options(&config, SecretString::from(secret.clone()), options)?;
-            Ok(CppDeps {
+            let client = CppClient::with_options(
+                &config,
+                SecretString::from(secret.clone()),
+                options.clone(),
+            )?;
+            let ingestion = IngestionClient::with_options(
+                &config,
+                SecretString::from(secret.clone()),
+                options,
+                test_harness::fast_jobs(),
+            )?;
+            Ok(Deps {
                 config,
-                client,
+                cpp: client,
+                ingestion,
                 clock: clock.clone(),
             })
         };
@@ -310,6 +321,7 @@ fn trigger_deps(url: &str, clock: Arc<BenchClock>) -> build_finished::Deps {
             state_machine_arn: aws::STATE_MACHINE_ARN.into(),
             manifest_bucket: Some(BUCKET.into()),
             manifest_prefix: Some(MANIFEST_PREFIX.into()),
+            marketplace_api: shared::marketplace::Api::Cpp,
         },
         s3,
         sfn,

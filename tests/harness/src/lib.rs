@@ -1,5 +1,5 @@
-//! One CPP emulator and a client configured for it, with the client's clock and the emulator's
-//! virtual clock moved together, so tests run days of certification without sleeping.
+//! One emulator (both APIs) and clients configured for it, with the clients' clock and the
+//! emulator's virtual clock moved together, so tests run days of certification without sleeping.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 use shared::clock::ManualClock;
 use shared::config::{Config, ConfigError};
 use shared::cpp::{ClientOptions, CppClient};
-use shared::deps::CppDeps;
+use shared::deps::Deps;
+use shared::ingestion::{IngestionClient, IngestionOptions};
+use shared::marketplace::Api;
 use shared::retry::RetrySettings;
 use shared::workflow::{GoLiveMode, PublishRequest};
 
@@ -22,11 +24,19 @@ pub const OFFER: &str = "contoso-linux";
 pub const PLAN: &str = "gen2";
 /// The version the seeded plan already holds.
 pub const SEEDED_VERSION: &str = "1.0.0";
+/// The emulator's seeded Product Ingestion offer, its plan of one image type (x64Gen2) and of two.
+pub const PI_OFFER: &str = "contoso-linux";
+pub const PI_PLAN: &str = "contoso-linux-single";
+pub const PI_PLAN_TWO_TYPES: &str = "contoso-linux-gen2";
+/// The version both seeded plans hold, published live.
+pub const PI_SEEDED_VERSION: &str = "1.0.20260301";
+/// How long the emulator takes for a job that only edits the draft (real time).
+pub const PI_DRAFT_JOB_DELAY: Duration = Duration::from_millis(40);
 
 pub struct Harness {
     pub emulator: RunningEmulator,
     pub clock: Arc<ManualClock>,
-    pub deps: CppDeps,
+    pub deps: Deps,
 }
 
 impl Harness {
@@ -36,7 +46,8 @@ impl Harness {
     }
 
     /// A harness with emulator settings and extra configuration variables (e.g. `CPP_MAX_IMAGES_PER_PLAN`).
-    pub async fn with(emulator_config: EmulatorConfig, env: &[(&str, &str)]) -> Self {
+    pub async fn with(mut emulator_config: EmulatorConfig, env: &[(&str, &str)]) -> Self {
+        emulator_config.ingestion.draft_job_delay = PI_DRAFT_JOB_DELAY;
         let (client_id, secret) = (
             emulator_config.client_id.clone(),
             emulator_config.client_secret.clone(),
@@ -58,11 +69,20 @@ impl Harness {
             request_timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(1),
         };
-        let client = CppClient::with_options(&config, SecretString::from(secret), options)
-            .unwrap_or_else(|e| panic!("client: {e}"));
-        let deps = CppDeps {
+        let client =
+            CppClient::with_options(&config, SecretString::from(secret.clone()), options.clone())
+                .unwrap_or_else(|e| panic!("client: {e}"));
+        let ingestion = IngestionClient::with_options(
+            &config,
+            SecretString::from(secret),
+            options,
+            fast_jobs(),
+        )
+        .unwrap_or_else(|e| panic!("client: {e}"));
+        let deps = Deps {
             config,
-            client,
+            cpp: client,
+            ingestion,
             clock: clock.clone(),
         };
         Self {
@@ -73,7 +93,52 @@ impl Harness {
     }
 
     pub fn client(&self) -> &CppClient {
-        &self.deps.client
+        &self.deps.cpp
+    }
+
+    /// The seeded Product Ingestion offer as stored: draft, preview and live trees, submissions, jobs.
+    pub fn product(&self) -> Value {
+        self.emulator
+            .ingestion_state(PI_OFFER)
+            .unwrap_or(Value::Null)
+    }
+
+    /// The version numbers plan `plan` holds in `target` ("draft", "preview" or "live"), with their
+    /// lifecycle state.
+    pub fn pi_versions_in(&self, target: &str, plan: &str) -> Vec<(String, String)> {
+        let state = self.product();
+        let plan_id = state[target]["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| {
+                r["id"].as_str().is_some_and(|id| id.starts_with("plan/"))
+                    && r["identity"]["externalId"] == plan
+            })
+            .and_then(|r| r["id"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        state[target]["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["plan"] == plan_id.as_str() && r["vmImageVersions"].is_array())
+            .map(|tc| {
+                tc["vmImageVersions"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|v| {
+                        (
+                            v["versionNumber"].as_str().unwrap_or_default().to_owned(),
+                            v["lifecycleState"]
+                                .as_str()
+                                .unwrap_or("generallyAvailable")
+                                .to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Moves the emulator's clock and the client's clock together.
@@ -132,9 +197,11 @@ pub fn functions_config(
     secret: &str,
     env: &[(&str, &str)],
 ) -> Result<Config, ConfigError> {
+    let ingestion_base = format!("{base}/rp/product-ingestion");
     Config::from_lookup(|name| {
         let fixed = match name {
             "CPP_API_BASE_URL" | "CPP_LOGIN_BASE_URL" => Some(base),
+            "INGESTION_API_BASE_URL" => Some(ingestion_base.as_str()),
             "CPP_TENANT_ID" => Some("tenant-1"),
             "CPP_CLIENT_ID" => Some(client_id),
             "CPP_CLIENT_SECRET" => Some(secret),
@@ -148,6 +215,25 @@ pub fn functions_config(
     })
 }
 
+/// Job waits at the pace of the emulator's fast draft jobs.
+pub fn fast_jobs() -> IngestionOptions {
+    IngestionOptions {
+        draft_job_poll: Duration::from_millis(20),
+        draft_job_timeout: Duration::from_secs(5),
+    }
+}
+
+/// A request to publish `version` on the seeded Product Ingestion plan of one image type.
+pub fn pi_request(version: &str) -> PublishRequest {
+    PublishRequest {
+        api: Some(Api::ProductIngestion),
+        publisher_id: String::new(),
+        offer_id: PI_OFFER.into(),
+        plan_id: PI_PLAN.into(),
+        ..request(version)
+    }
+}
+
 /// A SAS URL for the image `name`, valid for a year.
 pub fn sas_url(name: &str) -> String {
     format!(
@@ -158,6 +244,7 @@ pub fn sas_url(name: &str) -> String {
 /// A request to publish `version` of the test plan with the image named like the version.
 pub fn request(version: &str) -> PublishRequest {
     PublishRequest {
+        api: None,
         publisher_id: PUBLISHER.into(),
         offer_id: OFFER.into(),
         plan_id: PLAN.into(),
@@ -166,6 +253,7 @@ pub fn request(version: &str) -> PublishRequest {
         lun_vhd_details: vec![],
         notification_emails: "release@contoso.com".into(),
         go_live: GoLiveMode::Manual,
+        images: vec![],
     }
 }
 

@@ -52,6 +52,7 @@ impl Trigger {
             state_machine_arn: STATE_MACHINE.into(),
             manifest_bucket: None,
             manifest_prefix: None,
+            marketplace_api: shared::marketplace::Api::Cpp,
         };
         configure(&mut config);
         let (s3_client, sfn_client) = fakes::clients(&s3, &sfn, AWS_SECRET_KEY);

@@ -80,8 +80,8 @@ manifest_cases! {
     blank_offer_id: set("offerId", json!("   ")) => ["offerId is missing or empty"];
     missing_plan_id: remove("planId") => ["missing field `planId`"];
     missing_version: remove("version") => ["missing field `version`"];
-    missing_os_vhd_url: remove("osVhdUrl") => ["missing field `osVhdUrl`"];
-    empty_os_vhd_url: set("osVhdUrl", json!("")) => ["osVhdUrl is empty"];
+    missing_os_vhd_url: remove("osVhdUrl") => ["osVhdUrl is missing or empty"];
+    empty_os_vhd_url: set("osVhdUrl", json!("")) => ["osVhdUrl is missing or empty"];
     missing_publisher_without_a_default: remove("publisherId") => ["publisherId is missing or empty"];
     offer_id_a_number: set("offerId", json!(7)) => ["field offerId", "invalid type: integer `7`"];
     offer_id_null: set("offerId", Value::Null) => ["field offerId", "invalid type: null"];
@@ -449,7 +449,7 @@ fn mid_run_state() -> Value {
     let mut state = start_state("1.1.0");
     state.begin_operation(OperationState {
         kind: OperationKind::Publish,
-        at: shared::cpp::OperationRef::for_submission("contoso", "contoso-linux", "op-1"),
+        at: shared::cpp::operation_for_submission("contoso", "contoso-linux", "op-1"),
     });
     state.poll_count = 2;
     state.next_check_seconds = Some(300);
@@ -525,7 +525,7 @@ macro_rules! state_cases {
 state_cases! {
     version_a_number: "/version" = Some(json!(110)) => "field version: invalid type: integer `110`";
     offer_id_null: "/offerId" = Some(Value::Null) => "field offerId: invalid type: null";
-    os_vhd_url_missing: "/osVhdUrl" = None => "missing field `osVhdUrl`";
+    os_vhd_url_missing: "/osVhdUrl" = None => "osVhdUrl is missing or empty";
     lun_vhd_details_an_object: "/lunVhdDetails" = Some(json!({})) => "field lunVhdDetails: invalid type: map";
     poll_count_a_string: "/pollCount" = Some(json!("three")) => "field pollCount: invalid type: string \"three\"";
     poll_count_negative: "/pollCount" = Some(json!(-1)) => "field pollCount: invalid value: integer `-1`";

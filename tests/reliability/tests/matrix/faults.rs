@@ -250,7 +250,7 @@ async fn hung_response(endpoint: Endpoint) {
         assert!(err.message.contains("may have been received"), "{err}");
         assert_eq!(calls_since(&h, before, endpoint).len(), 1, "not re-sent");
         // Whether or not CPP went on with the abandoned request, the next run ends with one operation.
-        h.deps.client = patient;
+        h.deps.cpp = patient;
         let done = endpoint.run(&h, &state).await.unwrap();
         endpoint.assert_outcome(&h, &done).await;
         let calls = calls_since(&h, before, endpoint);

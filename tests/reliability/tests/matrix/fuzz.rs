@@ -8,10 +8,11 @@ use std::time::{Duration, SystemTime};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value, json};
+use shared::cpp::progress::{classify, messages_for_people, parse_time_frame};
 use shared::cpp::{OfferStatus, Operation, OperationStatus, Submission};
+use shared::html::strip_html;
 use shared::redact::redact_sas;
 use shared::retry::parse_retry_after;
-use shared::workflow::polling::{classify, messages_for_people, parse_time_frame, strip_html};
 use shared::workflow::{
     ErrorName, MANIFEST_FIELDS, ManifestRules, OperationKind, PublishRequest, WorkflowError,
 };
@@ -32,6 +33,7 @@ fn config() -> ProptestConfig {
 fn rules() -> ManifestRules<'static> {
     ManifestRules {
         default_publisher: None,
+        default_api: shared::marketplace::Api::Cpp,
         sas_min_validity_days: 21,
         now: NOW,
     }

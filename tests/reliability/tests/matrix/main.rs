@@ -8,6 +8,7 @@ mod support;
 mod bad_input;
 mod faults;
 mod fuzz;
+mod ingestion;
 mod logs;
 mod nothing_lost;
 mod races;

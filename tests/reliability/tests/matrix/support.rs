@@ -120,7 +120,7 @@ pub const HANG: Duration = Duration::from_millis(800);
 /// token cache of its own; returns the client it had.
 pub fn make_impatient(h: &mut Harness) -> CppClient {
     let impatient = client(h, &EmulatorConfig::default().client_secret, IMPATIENT);
-    std::mem::replace(&mut h.deps.client, impatient)
+    std::mem::replace(&mut h.deps.cpp, impatient)
 }
 
 /// A client for `h`'s emulator on `h`'s clock, with another secret or request timeout.

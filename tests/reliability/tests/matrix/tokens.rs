@@ -169,7 +169,7 @@ async fn a_401_that_outlasts_a_new_token_is_unauthorized_after_one_renewal() {
 #[tokio::test]
 async fn credentials_the_token_endpoint_refuses_are_unauthorized_and_nothing_is_called() {
     let mut h = Harness::start().await;
-    h.deps.client = client(&h, "not-the-secret", Duration::from_secs(2));
+    h.deps.cpp = client(&h, "not-the-secret", Duration::from_secs(2));
     let err = update(&h, &start_state(VERSION)).await.unwrap_err();
     assert_eq!(err.name, ErrorName::Unauthorized, "{err}");
     assert!(err.message.contains("invalid_client"), "{err}");
