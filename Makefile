@@ -27,7 +27,7 @@ fmt:
 static-checks:
 	tools/static-checks.sh
 
-# The CPP emulator for a person, on a fixed port: the clock is frozen unless EMULATOR_CLOCK_SCALE says
+# The emulator of both APIs for a person, on a fixed port: the clock is frozen unless EMULATOR_CLOCK_SCALE says
 # how many simulated seconds pass per real one (a token issued at a day per second expires at once).
 EMULATOR_CLOCK_SCALE ?= 0
 emulator:
@@ -58,11 +58,13 @@ chaos:
 	$(E2E_BUILD)
 	CHAOS_EXECUTIONS=$(CHAOS_EXECUTIONS) CHAOS_SEED=$(CHAOS_SEED) $(E2E_NODE) tests/e2e/chaos.mjs
 
-# One build from the manifest upload to live, narrated, with days of certification in seconds.
+# One build from the manifest upload to live, narrated, with days of certification in seconds;
+# API=productIngestion publishes a Partner Center offer instead of a CPP one.
+API ?= cpp
 demo:
 	tests/e2e/setup.sh
 	$(E2E_BUILD)
-	$(E2E_NODE) tests/e2e/demo.mjs
+	DEMO_API=$(API) $(E2E_NODE) tests/e2e/demo.mjs
 
 # The benchmark, not a test (`make test` never runs it): cold start, memory and size of the release
 # binaries, CPP API calls, waiting cost and throughput, each next to its target and to the Python peer

@@ -508,4 +508,38 @@ mod tests {
         assert_eq!(c.watch_offers.len(), 2);
         assert_eq!(c.watch_offers[1].offer_id, "b");
     }
+
+    #[test]
+    fn the_api_and_the_product_ingestion_settings_are_read_and_checked() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.marketplace_api, Api::Cpp);
+        assert_eq!(
+            c.ingestion_api_base_url.as_str(),
+            "https://graph.microsoft.com/rp/product-ingestion"
+        );
+        assert_eq!(
+            (
+                c.ingestion_schema_version.as_str(),
+                c.ingestion_keep_active_versions
+            ),
+            ("2022-07-01", None)
+        );
+        let c = config(&[
+            ("MARKETPLACE_API", "productIngestion"),
+            ("INGESTION_KEEP_ACTIVE_VERSIONS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.marketplace_api, c.ingestion_keep_active_versions),
+            (Api::ProductIngestion, Some(3))
+        );
+        let err = config(&[("MARKETPLACE_API", "pc")]).unwrap_err();
+        assert_eq!(err.variable, "MARKETPLACE_API");
+        assert!(err.problem.contains("cpp, productIngestion"), "{err}");
+        let err = config(&[("INGESTION_KEEP_ACTIVE_VERSIONS", "0")]).unwrap_err();
+        assert_eq!(err.variable, "INGESTION_KEEP_ACTIVE_VERSIONS");
+        let err =
+            config(&[("INGESTION_API_BASE_URL", "http://graph.microsoft.com/x")]).unwrap_err();
+        assert_eq!(err.variable, "INGESTION_API_BASE_URL");
+    }
 }

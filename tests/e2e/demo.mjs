@@ -1,18 +1,22 @@
 // `make demo`: one build goes from the manifest upload to live, on this machine, with the real state
 // machine and functions, and days of Microsoft's certification compressed into seconds.
-// Environment: DEMO_PACE_MS (real pause per simulated wait, default 80), DEMO_NAME (log folder).
+// Environment: DEMO_PACE_MS (real pause per simulated wait, default 80), DEMO_NAME (log folder),
+// DEMO_API (cpp, the default, or productIngestion: the Microsoft API the offer is published through).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { REPO_ROOT, allStates, loadDefinition } from './lib/definition.mjs';
 import { planVersions } from './lib/emulator.mjs';
 import { PLAN, PUBLISHER, testOffer } from './lib/offers.mjs';
+import { productVersions, testProduct } from './lib/products.mjs';
 import { isInterrupted } from './lib/procs.mjs';
 import { Pipeline, countByEndpoint } from './lib/pipeline.mjs';
 import { BUCKET, startStack } from './lib/stack.mjs';
 import { timelineSvg } from './lib/timeline.mjs';
 
 const pace = Number(process.env.DEMO_PACE_MS ?? 80);
+const API = process.env.DEMO_API || 'cpp';
+const API_NAME = { cpp: 'the Cloud Partner Portal API', productIngestion: 'the Product Ingestion API' }[API];
 const events = (name) => JSON.parse(readFileSync(join(REPO_ROOT, 'infra', 'events', name), 'utf8'));
 
 // Nothing the demo prints may carry a SAS signature, whatever a message quotes.
@@ -103,8 +107,9 @@ class Narrator {
   taskDone(name, output) {
     const state = output ?? {};
     if (name === 'UpdateAndPublish') {
-      const what = state.changed ? `added ${state.version} to plan ${state.planId}` : `${state.version} already in the draft: no PUT`;
-      const evicted = state.evictedVersions?.length ? `, evicted ${state.evictedVersions.join(', ')}` : '';
+      const what = state.changed ? `added ${state.version} to plan ${state.planId}` : `${state.version} already in the draft: nothing written`;
+      const retired = [...(state.evictedVersions ?? []), ...(state.deprecatedVersions ?? [])];
+      const evicted = retired.length ? `, ${state.deprecatedVersions?.length ? 'deprecated' : 'evicted'} ${retired.join(', ')}` : '';
       if (state.queue) return this.line(name, `the offer is busy (${state.queue.waitingFor}); next try in ${duration(state.nextCheckSeconds)}`);
       return this.line(name, `${what}${evicted}; publish running (operation ${shortId(state.operation)}) · first check in ${duration(state.nextCheckSeconds)}`);
     }
@@ -137,9 +142,10 @@ function errorMessage(cause) {
 
 async function main() {
   const started = Date.now();
+  if (!API_NAME) throw new Error(`DEMO_API=${API}: use cpp or productIngestion`);
   say('marketplace-publisher demo: one VM image from the manifest upload to live in the Azure Marketplace');
   say('  no AWS, no Azure: the four functions answer through `cargo lambda watch`, moto_server stands in for S3 and');
-  say('  Step Functions, the CPP emulator for Microsoft; aws-local-stepfunctions runs infra/statemachine/publish.asl.json.');
+  say(`  Step Functions, the emulator for Microsoft (${API_NAME}); aws-local-stepfunctions runs infra/statemachine/publish.asl.json.`);
   say('  Microsoft takes days; here every wait moves the emulator\'s clock instead of the real one.');
   say();
   const stack = await startStack({ name: process.env.DEMO_NAME ?? 'demo', log: (m) => say(m) });
@@ -153,19 +159,29 @@ async function main() {
 
 async function demo(stack, started) {
   const pipeline = new Pipeline(stack);
-  say(`  CPP emulator ${stack.emulatorUrl} · moto ${stack.motoUrl} · cargo lambda watch ${stack.watchUrl}`);
+  say(`  emulator ${stack.emulatorUrl} · moto ${stack.motoUrl} · cargo lambda watch ${stack.watchUrl}`);
   say(`  logs: ${stack.logDir}`);
   say();
 
   // The sample manifest and S3 event of infra/events, with the SAS valid a year from today.
   const manifest = events('manifest-direct.json');
+  if (API === 'productIngestion') {
+    // A Partner Center offer: no publisher, and the manifest names its API.
+    delete manifest.publisherId;
+    manifest.api = API;
+  }
   const inAYear = new Date(Date.now() + 365 * 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z');
   manifest.osVhdUrl = manifest.osVhdUrl.replace(/se=[^&]+/, `se=${encodeURIComponent(inAYear)}`);
   const event = events('s3-notification.json');
   const { key } = event.Records[0].s3.object;
   const history = ['1.0.0', '1.1.0', '1.2.0', '1.3.0'];
-  await stack.emulator.seedOffer(testOffer(manifest.offerId, history));
-  say(`Microsoft's side (the emulator): offer ${PUBLISHER}/${manifest.offerId}, plan ${PLAN} holds ${history.join(', ')}.`);
+  if (API === 'productIngestion') {
+    await stack.emulator.seedProduct(testProduct(manifest.offerId, history));
+    say(`Microsoft's side (the emulator): Partner Center offer ${manifest.offerId}, plan ${PLAN} holds ${history.join(', ')}, all live.`);
+  } else {
+    await stack.emulator.seedOffer(testOffer(manifest.offerId, history));
+    say(`Microsoft's side (the emulator): offer ${PUBLISHER}/${manifest.offerId}, plan ${PLAN} holds ${history.join(', ')}.`);
+  }
   say();
 
   say(`1. CI uploads the build manifest to s3://${BUCKET}/${key}`);
@@ -209,20 +225,33 @@ function finished(run) {
   }
 }
 
-async function summary(stack, manifest, runs, elapsed, started) {
-  const requests = runs.flatMap((r) => r.requests);
+/** What the offer holds now, and its operations, as the API of the demo shows them. */
+async function offerSummary(stack, manifest) {
+  if (API === 'productIngestion') {
+    const product = await stack.emulator.product(manifest.offerId);
+    say(`  ${manifest.offerId} plan ${PLAN}:`);
+    for (const target of ['draft', 'preview', 'live']) say(`    ${target.padEnd(10)} ${productVersions(product[target]).join(', ')}`);
+    say('  submissions of the product:');
+    for (const s of product.submissions.filter((e) => e.status)) say(`    ${s.target.targetType.padEnd(8)} ${s.id.split('/').at(-1)}  ${s.status}/${s.result}`);
+    return;
+  }
   const offer = await stack.emulator.offer(PUBLISHER, manifest.offerId);
   const { body: submissions } = await stack.emulator.api('GET', `/api/publishers/${PUBLISHER}/offers/${manifest.offerId}/submissions`);
-  const simulated = runs.reduce((sum, r) => sum + r.simulated.waitSeconds + r.simulated.retrySeconds, 0);
-  const checks = runs.reduce((sum, r) => sum + r.simulated.waits, 0);
-  say('Summary');
   say(`  ${manifest.offerId} plan ${PLAN}:`);
   for (const slot of ['draft', 'preview', 'production']) say(`    ${slot.padEnd(10)} ${planVersions(offer[slot], PLAN).join(', ')}`);
   say('  operations on the offer (newest first):');
   for (const s of submissions) say(`    ${s.submissionType.padEnd(8)} ${s.id.slice(0, 8)}  ${s.submissionState}  (${s.slot} slot)`);
+}
+
+async function summary(stack, manifest, runs, elapsed, started) {
+  const requests = runs.flatMap((r) => r.requests);
+  const simulated = runs.reduce((sum, r) => sum + r.simulated.waitSeconds + r.simulated.retrySeconds, 0);
+  const checks = runs.reduce((sum, r) => sum + r.simulated.waits, 0);
+  say('Summary');
+  await offerSummary(stack, manifest);
   say(`  executions: ${runs.map((r) => `${r.status.toLowerCase()} in ${r.states.length} states`).join(', then ')}`);
   say(`  time: ${duration(elapsed)} simulated (${duration(simulated)} of it waiting, in ${checks} checks), ${((Date.now() - started) / 1000).toFixed(1)} s real`);
-  say(`  CPP API calls: ${requests.length} (${requests.filter((r) => r.status === 401).length} answered 401)`);
+  say(`  ${API === 'cpp' ? 'CPP' : 'Product Ingestion'} API calls: ${requests.length} (${requests.filter((r) => r.status === 401).length} answered 401)`);
   const counts = Object.entries(countByEndpoint(requests)).sort((a, b) => b[1] - a[1]);
   for (const [endpoint, count] of counts) say(`    ${String(count).padStart(4)}  ${endpoint}`);
   say(`  notifications: ${runs.flatMap((r) => r.notifications.map((n) => n.message.event)).join(', ')}`);

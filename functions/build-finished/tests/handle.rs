@@ -345,3 +345,30 @@ async fn aws_failures_are_named_for_retry_or_configuration() {
     let err = h.run(sample("s3-notification.json")).await.unwrap_err();
     assert_eq!(err.name, ErrorName::Transient, "{err}");
 }
+
+#[tokio::test]
+async fn the_configured_api_is_written_into_a_run_whose_manifest_names_none() {
+    let mut h = Harness::start().await;
+    h.deps.config.marketplace_api = shared::marketplace::Api::ProductIngestion;
+    let mut pi = manifest();
+    pi.as_object_mut().unwrap().shift_remove("publisherId");
+    h.s3.put(BUCKET, KEY, pi.to_string());
+    h.run(notification(&[KEY])).await.unwrap();
+    let input = h.sfn.calls()[0].input();
+    assert_eq!(input["api"], "productIngestion");
+    assert_eq!(
+        input["publisherId"], "",
+        "Product Ingestion needs no publisher"
+    );
+
+    let h = Harness::start().await;
+    let mut named = manifest();
+    named["api"] = json!("productIngestion");
+    h.s3.put(BUCKET, KEY, named.to_string());
+    h.run(notification(&[KEY])).await.unwrap();
+    assert_eq!(
+        h.sfn.calls()[0].input()["api"],
+        "productIngestion",
+        "the manifest's own api wins"
+    );
+}

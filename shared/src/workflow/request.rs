@@ -265,12 +265,9 @@ impl PublishRequest {
             .map_err(|e: crate::marketplace::VersionError| field_error("version", &e.to_string()))
     }
 
-    /// `publisher/offer/plan@version`, for messages and logs.
+    /// `publisher/offer/plan@version` (`offer/plan@version` without a publisher), for messages and logs.
     pub fn target(&self) -> String {
-        format!(
-            "{}/{}/{}@{}",
-            self.publisher_id, self.offer_id, self.plan_id, self.version
-        )
+        format!("{}/{}@{}", self.offer(), self.plan_id, self.version)
     }
 }
 
@@ -438,6 +435,107 @@ mod tests {
         assert!(err.message.contains("must be a JSON object"), "{err}");
         let err = PublishRequest::from_manifest(b"{", &rules()).unwrap_err();
         assert!(err.message.contains("not JSON"), "{err}");
+    }
+
+    #[test]
+    fn the_api_is_the_manifests_or_the_configured_one_and_is_kept() {
+        let request = PublishRequest::from_manifest_value(manifest(), &rules()).unwrap();
+        assert_eq!(
+            request.api,
+            Some(Api::Cpp),
+            "decided on arrival, kept in the run"
+        );
+        let mut pi_rules = rules();
+        pi_rules.default_api = Api::ProductIngestion;
+        let minimal = json!({"offerId": "o", "planId": "p", "version": "0.0.1", "osVhdUrl": URL});
+        let request = PublishRequest::from_manifest_value(minimal.clone(), &pi_rules).unwrap();
+        assert_eq!(request.api(), Api::ProductIngestion);
+        assert_eq!(
+            request.publisher_id, "",
+            "no publisher on Product Ingestion"
+        );
+        assert_eq!(request.target(), "o/p@0.0.1");
+        let mut named = minimal;
+        named["api"] = json!("cpp");
+        let request = PublishRequest::from_manifest_value(named.clone(), &pi_rules).unwrap();
+        assert_eq!(
+            (request.api(), request.publisher_id.as_str()),
+            (Api::Cpp, "contoso")
+        );
+        named["api"] = json!("graph");
+        let err = PublishRequest::from_manifest_value(named, &pi_rules).unwrap_err();
+        assert!(
+            err.message.contains("field api: unknown variant `graph`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn images_are_checked_entry_by_entry_and_cpp_takes_one_sas_image() {
+        let gallery = "/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/galleries/g/images/i/versions/1.4.0";
+        let with_images = |images: Value, api: &str| {
+            let mut m = manifest();
+            m.as_object_mut().unwrap().shift_remove("osVhdUrl");
+            m["images"] = images;
+            m["api"] = json!(api);
+            PublishRequest::from_manifest_value(m, &rules())
+        };
+        let both = json!([{"imageType": "x64Gen2", "osVhdUrl": URL},
+                          {"imageType": "x64Gen1", "sharedImage": {"tenantId": "t", "resourceId": gallery}}]);
+        assert!(with_images(both.clone(), "productIngestion").is_ok());
+        let err = with_images(both, "cpp").unwrap_err();
+        assert!(
+            err.message
+                .starts_with("images must be one SAS image on CPP"),
+            "{err}"
+        );
+        assert!(with_images(json!([{"imageType": "x64Gen2", "osVhdUrl": URL}]), "cpp").is_ok());
+        let cases = [
+            (
+                json!([{"imageType": "x86", "osVhdUrl": URL}]),
+                "images[0].imageType \"x86\" is not an image type",
+            ),
+            (
+                json!([{"imageType": "x64Gen2"}]),
+                "images[0] needs osVhdUrl",
+            ),
+            (
+                json!([{"imageType": "x64Gen2", "osVhdUrl": URL, "sharedImage": {"tenantId": "t", "resourceId": gallery}}]),
+                "has both",
+            ),
+            (
+                json!([{"imageType": "x64Gen2", "osVhdUrl": URL}, {"imageType": "x64Gen2", "osVhdUrl": URL}]),
+                "images[1].imageType x64Gen2 is given twice",
+            ),
+            (
+                json!([{"imageType": "x64Gen2", "sharedImage": {"tenantId": "t", "resourceId": "/nope"}}]),
+                "images[0].sharedImage.resourceId must be",
+            ),
+            (
+                json!([{"imageType": "x64Gen2", "osVhdUrl": URL.replace("https", "http")}]),
+                "images[0].osVhdUrl must be https",
+            ),
+            (
+                json!([{"imageType": "x64Gen2", "osVhdUrl": URL, "colour": "blue"}]),
+                "unknown field `colour`",
+            ),
+        ];
+        for (images, expected) in cases {
+            let err = with_images(images, "productIngestion").unwrap_err();
+            assert!(
+                err.message.contains(expected),
+                "expected {expected:?} in {err}"
+            );
+        }
+        let mut both_forms = manifest();
+        both_forms["images"] = json!([{"imageType": "x64Gen2", "osVhdUrl": URL}]);
+        both_forms["api"] = json!("productIngestion");
+        let err = PublishRequest::from_manifest_value(both_forms, &rules()).unwrap_err();
+        assert!(
+            err.message
+                .starts_with("osVhdUrl goes with a plan of one image type"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -66,8 +66,14 @@ impl App {
         ingestion
     }
 
-    pub(crate) fn seed_product(&self, tree: &Value) -> Result<String, String> {
-        self.ingestion().seed(tree)
+    /// Seeds a product; `published`: its draft is also live and in preview.
+    pub(crate) fn seed_product(&self, tree: &Value, published: bool) -> Result<String, String> {
+        if published {
+            let now = self.clock.now();
+            self.ingestion().seed_live(tree, now)
+        } else {
+            self.ingestion().seed(tree)
+        }
     }
 
     pub(crate) fn ingestion_state(&self, external_id: &str) -> Option<Value> {

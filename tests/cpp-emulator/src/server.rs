@@ -208,8 +208,18 @@ impl RunningEmulator {
     /// When the document has no `product/{P}` resource with `identity.externalId`.
     pub fn seed_product(&self, tree: Value) -> String {
         self.app
-            .seed_product(&tree)
+            .seed_product(&tree, false)
             .unwrap_or_else(|error| panic!("seed_product: {error}"))
+    }
+
+    /// As [`Self::seed_product`], with the draft also live and in preview (published a month ago).
+    ///
+    /// # Panics
+    /// When the document has no `product/{P}` resource with `identity.externalId`.
+    pub fn seed_published_product(&self, tree: Value) -> String {
+        self.app
+            .seed_product(&tree, true)
+            .unwrap_or_else(|error| panic!("seed_published_product: {error}"))
     }
 
     /// `{"productId","draft","preview"|null,"live"|null,"submissions":[..],"jobs":[..]}`, trees

@@ -1,5 +1,5 @@
-// The CPP emulator's control API (/_emulator/), plus the plain CPP calls a scenario makes as
-// "someone else" (another person's publish on the offer).
+// The emulator's control API (/_emulator/, both APIs), plus the plain CPP calls a scenario makes
+// as "someone else" (another person's publish on the offer).
 
 export class Emulator {
   constructor(baseUrl, { clientId, clientSecret }) {
@@ -26,6 +26,21 @@ export class Emulator {
   /** `{draft, preview, production, eTag, versions}` of one offer. */
   offer(publisherId, offerId) {
     return this.control('GET', `/offers/${publisherId}/${offerId}`);
+  }
+
+  /** Seeds a Product Ingestion product from a resource tree (lib/products.mjs), already live as its draft. */
+  seedProduct(tree) {
+    return this.control('POST', '/ingestion/products?published=true', tree);
+  }
+
+  /** `{productId, draft, preview, live, submissions, jobs}` of one Product Ingestion offer. */
+  product(offerId) {
+    return this.control('GET', `/ingestion/products/${offerId}`);
+  }
+
+  /** The next preview submission of the product fails certification. */
+  failCertification(offerId, times = 1) {
+    return this.control('POST', '/ingestion/certification/fail', { externalId: offerId, times });
   }
 
   clock() {

@@ -118,6 +118,7 @@ export function countByEndpoint(requests) {
 /** A request path reduced to its endpoint: ids dropped, so calls group by kind ("offer preview slot"). */
 export function endpoint(path) {
   if (path.endsWith('/oauth2/token')) return 'token';
+  if (path.startsWith('/rp/product-ingestion/')) return ingestionEndpoint(path.slice('/rp/product-ingestion/'.length));
   if (path.startsWith('/api/operations/')) return 'operation (legacy path)';
   const offer = path.match(/^\/api\/publishers\/[^/]+\/offers\/[^/]+(.*?)\/?$/);
   if (!offer) return path;
@@ -127,4 +128,13 @@ export function endpoint(path) {
   if (rest.startsWith('/slot/')) return `offer ${rest.slice('/slot/'.length)} slot`;
   if (rest.startsWith('/versions/')) return 'offer version';
   return rest.slice(1);
+}
+
+/** A Product Ingestion path by endpoint: "configure", "configure status", "resource-tree", "submissions". */
+function ingestionEndpoint(rest) {
+  const [first, ...more] = rest.split('/');
+  if (first === 'configure') return more.at(-1) === 'status' ? 'configure status' : more.length ? `configure ${more.at(-1)}` : 'configure';
+  if (first === 'submission') return more.length > 1 ? 'submission' : 'submissions';
+  if (first === 'virtual-machine-plan-technical-configuration') return 'technical configuration';
+  return first;
 }

@@ -50,7 +50,8 @@ export async function startStack({ name = 'e2e', env = {}, log = () => {} } = {}
         command: binary('cpp-emulator'),
         // Tokens expire on the real clock, as the functions' token cache counts: a jump of the virtual
         // clock by days then causes no 401 that a deployment, whose checks are hours apart, would not see.
-        args: ['--port', '0', '--real-time-tokens'],
+        // Draft jobs take 2 s on the real clock by default; a fifth of that keeps the suite quick.
+        args: ['--port', '0', '--real-time-tokens', '--pi-draft-job-delay-ms', '400'],
         env: { ...baseEnv, CPP_CLIENT_ID: CLIENT_ID, CPP_CLIENT_SECRET: CLIENT_SECRET },
         cwd: REPO_ROOT,
         logDir,
@@ -82,6 +83,7 @@ export async function startStack({ name = 'e2e', env = {}, log = () => {} } = {}
       ...awsEnv(motoUrl),
       CPP_API_BASE_URL: emulatorUrl,
       CPP_LOGIN_BASE_URL: emulatorUrl,
+      INGESTION_API_BASE_URL: `${emulatorUrl}/rp/product-ingestion`,
       CPP_TENANT_ID: 'e2e-tenant',
       CPP_CLIENT_ID: CLIENT_ID,
       // Only the functions get it, never watch (which would print it if passed as --env-var).

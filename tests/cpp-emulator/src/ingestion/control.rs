@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -25,9 +25,22 @@ pub(crate) fn router() -> Router<Arc<App>> {
         .route("/settings", get(settings).post(change_settings))
 }
 
-async fn seed_product(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {
+/// `?published=true`: the product is seeded live and in preview, as its draft.
+#[derive(Debug, Default, Deserialize)]
+struct SeedOptions {
+    #[serde(default)]
+    published: bool,
+}
+
+async fn seed_product(
+    State(app): State<Arc<App>>,
+    Query(options): Query<SeedOptions>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let doc: Value = parse_json(&body)?;
-    let id = app.seed_product(&doc).map_err(ApiError::bad_request)?;
+    let id = app
+        .seed_product(&doc, options.published)
+        .map_err(ApiError::bad_request)?;
     Ok((StatusCode::CREATED, Json(json!({ "productId": id }))).into_response())
 }
 

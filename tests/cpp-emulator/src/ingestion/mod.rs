@@ -75,7 +75,17 @@ impl Ingestion {
 
     /// The default product, already live and in preview as submission `DEFAULT_LIVE_SUBMISSION_ID`.
     fn seed_published(&mut self, now: OffsetDateTime) -> Result<(), String> {
-        let id = self.seed(&default_product())?;
+        self.seed_live(&default_product(), now).map(|_| ())
+    }
+
+    /// Adds a product whose draft is also its preview and live, as submission
+    /// `DEFAULT_LIVE_SUBMISSION_ID` published a month ago; returns its GUID.
+    pub(crate) fn seed_live(
+        &mut self,
+        tree: &Value,
+        now: OffsetDateTime,
+    ) -> Result<String, String> {
+        let id = self.seed(tree)?;
         let created = now - Duration::from_secs(30 * 86_400);
         if let Some(product) = self.products.iter_mut().find(|p| p.id == id) {
             product.preview = Some(product.draft.clone());
@@ -92,7 +102,7 @@ impl Ingestion {
             product.submissions.preview = Some(entry);
             product.submissions.live = Some(live);
         }
-        Ok(())
+        Ok(id)
     }
 
     /// Adds (or replaces, by id or externalId) a never-submitted product; returns its GUID.

@@ -219,6 +219,10 @@ fn the_environment_is_the_designed_one_and_never_holds_the_secret() {
         "CPP_MAX_POLLS",
         "CPP_QUEUE_MAX_DAYS",
         "CPP_WATCH_OFFERS",
+        "MARKETPLACE_API",
+        "INGESTION_API_BASE_URL",
+        "INGESTION_SCHEMA_VERSION",
+        "INGESTION_KEEP_ACTIVE_VERSIONS",
         "STATE_MACHINE_ARN",
         // build-finished's check of where a storage event comes from (README, Configuration).
         "MANIFEST_BUCKET",

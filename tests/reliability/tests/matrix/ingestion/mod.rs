@@ -4,6 +4,7 @@ mod errors;
 mod images;
 mod lifecycle;
 mod quirks;
+mod secrets;
 
 use std::time::Duration;
 
