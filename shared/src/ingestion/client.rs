@@ -12,6 +12,7 @@ use url::Url;
 use crate::config::Config;
 use crate::http::{ApiClient, ApiError, ApiRequest, ClientOptions, ErrorKind};
 use crate::ingestion::GRAPH_RESOURCE;
+use crate::ingestion::documents::SubmissionEntry;
 use crate::retry::RetrySettings;
 use crate::secret::ClientSecret;
 
@@ -45,6 +46,9 @@ pub(crate) struct Ids {
     pub(crate) plans: HashMap<(String, String), String>,
 }
 
+/// A product's submissions as listed: (product GUID, entries).
+pub(crate) type Listed = (String, Vec<SubmissionEntry>);
+
 /// A client of the Product Ingestion API. Build it once per cold start; clones share the
 /// connection pool, the token cache and the ids learned.
 #[derive(Clone)]
@@ -54,6 +58,8 @@ pub struct IngestionClient {
     schema_version: String,
     pub(crate) options: IngestionOptions,
     pub(crate) ids: Arc<Mutex<Ids>>,
+    /// The submissions list read in this invocation, until the next configure.
+    pub(crate) listed: Arc<Mutex<Option<Listed>>>,
 }
 
 impl fmt::Debug for IngestionClient {
@@ -88,15 +94,32 @@ impl IngestionClient {
             schema_version: config.ingestion_schema_version.clone(),
             options: ingestion,
             ids: Arc::new(Mutex::new(Ids::default())),
+            listed: Arc::default(),
         })
     }
 
-    /// The same client, bounded by an invocation that must answer by `deadline`.
+    /// The same client, bounded by an invocation that must answer by `deadline`; what it lists is
+    /// its own (ids learned are shared with every invocation).
     pub fn within_deadline(&self, deadline: SystemTime) -> Self {
         Self {
             core: self.core.within_deadline(deadline),
+            listed: Arc::default(),
             ..self.clone()
         }
+    }
+
+    /// The submissions list this invocation read for `product`, if no configure came since.
+    pub(crate) fn listed(&self, product: &str) -> Option<Vec<SubmissionEntry>> {
+        let listed = self.listed.lock().unwrap_or_else(PoisonError::into_inner);
+        listed
+            .as_ref()
+            .filter(|(p, _)| p == product)
+            .map(|(_, entries)| entries.clone())
+    }
+
+    pub(crate) fn remember_listed(&self, product: &str, entries: Option<Vec<SubmissionEntry>>) {
+        *self.listed.lock().unwrap_or_else(PoisonError::into_inner) =
+            entries.map(|e| (product.to_owned(), e));
     }
 
     pub fn retry_settings(&self) -> RetrySettings {

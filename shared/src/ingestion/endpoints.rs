@@ -116,6 +116,8 @@ impl IngestionClient {
             "$schema": format!("https://schema.mp.microsoft.com/schema/configure/{}", self.schema_version()),
             "resources": resources,
         });
+        // Whatever it changes, the submissions list read before is no longer what Microsoft holds.
+        self.remember_listed("", None);
         let answer = self.post(self.url(&["configure"], &[]), &body).await?;
         serde_json::from_value(answer).map_err(|e| {
             error(

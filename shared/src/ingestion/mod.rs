@@ -4,6 +4,8 @@
 mod client;
 mod documents;
 mod endpoints;
+mod jobs;
+mod lookup;
 pub mod market;
 pub mod techconfig;
 

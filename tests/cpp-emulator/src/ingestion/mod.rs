@@ -1,5 +1,5 @@
 //! The Partner Center Product Ingestion API (`/rp/product-ingestion`): products as resource trees,
-//! configure jobs and submissions, with the quirks of `shared/ingestion-api.md` §5 and §7.6.
+//! configure jobs and submissions, with the quirks of `docs/ingestion-api.md` §5 and §7.6.
 
 pub(crate) mod configure;
 pub(crate) mod control;
