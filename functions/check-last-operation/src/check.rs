@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use shared::config::Config;
 use shared::marketplace::{Marketplace, OperationReport};
-use shared::workflow::polling::next_check;
+use shared::workflow::polling::{min_wait, next_check};
 use shared::workflow::{
     Action, ErrorName, OperationKind, OperationState, RunStatus, WorkflowError, WorkflowState,
 };
@@ -60,7 +60,7 @@ pub async fn check<M: Marketplace>(
     let wait = next_check(
         report.estimate,
         running_for,
-        Duration::from_secs(config.poll_min_seconds),
+        min_wait(r.api(), config.poll_min_seconds),
         Duration::from_secs(config.poll_max_seconds),
     );
     state.next_check_seconds = Some(wait.as_secs());

@@ -11,6 +11,7 @@ use shared::deps::Deps;
 use shared::marketplace::{
     Activity, Api, ErrorKind, Marketplace, NewVersion, OperationKind, OperationRef, Slot,
 };
+use shared::workflow::polling::min_wait;
 use shared::workflow::versions::where_;
 use shared::workflow::{
     Decision, ErrorName, OperationState, PublishRequest, WorkflowError, WorkflowState, decide,
@@ -68,7 +69,7 @@ pub async fn update_and_publish<M: Marketplace>(
         kind: OperationKind::Publish,
         at: operation,
     });
-    state.next_check_seconds = Some(config.poll_min_seconds);
+    state.next_check_seconds = Some(min_wait(request.api(), config.poll_min_seconds).as_secs());
     Ok(state)
 }
 

@@ -7,6 +7,7 @@ use shared::deps::Deps;
 use shared::marketplace::{
     Activity, MarketError, Marketplace, NewVersion, OperationKind, OperationRef, RunStatus, Slot,
 };
+use shared::workflow::polling::min_wait;
 use shared::workflow::{
     ErrorName, GoLiveOutcome, OperationState, PublishRequest, WorkflowError, WorkflowState, holds,
     new_version,
@@ -30,7 +31,8 @@ async fn respond(event: LambdaEvent<Value>, deps: &Deps) -> Result<WorkflowState
     let mut state = validate_and_go_live(&market, state)
         .instrument(span)
         .await?;
-    state.next_check_seconds = Some(deps.config.poll_min_seconds);
+    state.next_check_seconds =
+        Some(min_wait(state.request.api(), deps.config.poll_min_seconds).as_secs());
     Ok(state)
 }
 

@@ -3,6 +3,21 @@
 
 use std::time::Duration;
 
+use crate::marketplace::Api;
+
+/// Product Ingestion asks for at most one status read a minute.
+const INGESTION_MIN_WAIT: Duration = Duration::from_secs(60);
+
+/// The shortest wait between two looks at an operation: `CPP_POLL_MIN_SECONDS`, and on Product
+/// Ingestion never under a minute.
+pub fn min_wait(api: Api, configured_seconds: u64) -> Duration {
+    let configured = Duration::from_secs(configured_seconds);
+    match api {
+        Api::Cpp => configured,
+        Api::ProductIngestion => configured.max(INGESTION_MIN_WAIT),
+    }
+}
+
 /// When to look again: halfway through what the current step is expected to take still, or a
 /// quarter of its estimate once it is overdue; an hour when there is no estimate; clamped to bounds.
 pub fn next_check(
@@ -23,6 +38,16 @@ pub fn next_check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn product_ingestion_is_read_at_most_once_a_minute() {
+        assert_eq!(min_wait(Api::Cpp, 5), Duration::from_secs(5));
+        assert_eq!(min_wait(Api::ProductIngestion, 5), Duration::from_secs(60));
+        assert_eq!(
+            min_wait(Api::ProductIngestion, 300),
+            Duration::from_secs(300)
+        );
+    }
 
     const MIN: Duration = Duration::from_secs(300);
     const MAX: Duration = Duration::from_secs(21_600);

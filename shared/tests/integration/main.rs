@@ -5,6 +5,7 @@
 mod against_emulator;
 mod errors_and_redaction;
 mod image_map_properties;
+mod ingestion_client;
 mod request_shapes;
 mod retries;
 mod secrets_manager;

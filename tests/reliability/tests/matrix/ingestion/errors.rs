@@ -123,3 +123,34 @@ async fn microsofts_refusal_of_a_draft_is_rejected_with_its_message() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_go_live_refused_as_not_the_latest_is_named_busy_and_never_sent_blindly_again() {
+    let h = Harness::start().await;
+    let previewed = published(&h, "1.1.0").await;
+    // Microsoft answers the go-live with a job that already ended: another preview came first (Q5).
+    let stale = serde_json::json!({"jobId": "7f6e5d4c-3b2a-4190-8f7e-6d5c4b3a2910", "jobStatus": "completed",
+        "jobResult": "failed", "errors": [{"code": "conflict",
+        "message": "The submission cannot be pushed to live as its not the latest submission."}]});
+    h.emulator.inject_fault(crate::support::fault(
+        "POST",
+        "/configure",
+        1,
+        test_harness::cpp_emulator::FaultAction::Status {
+            status: 202,
+            retry_after: None,
+            body: Some(stale),
+        },
+    ));
+    let err = go_live(&h, &previewed).await.unwrap_err();
+    assert_eq!(err.name, ErrorName::OfferBusy, "{err}");
+    assert!(err.message.contains("not the latest"), "{err}");
+    assert_eq!(
+        h.count("POST", "/rp/product-ingestion/configure"),
+        3,
+        "one go-live POST, not retried by the client"
+    );
+    // The state machine's retry reads everything again and goes live with the newest preview.
+    let live = until_done(&h, go_live(&h, &previewed).await.unwrap()).await;
+    assert_eq!(live.operation_status, Some(RunStatus::Succeeded));
+}
