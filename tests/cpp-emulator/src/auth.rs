@@ -248,31 +248,28 @@ fn bearer(request: &Request) -> Option<&str> {
         })
 }
 
+/// Why a request's bearer token is refused for `audience`, in words for the error body.
+fn refusal(app: &App, request: &Request, audience: Audience, resource: &str) -> Option<String> {
+    let Some(token) = bearer(request) else {
+        return Some("Authorization header with a Bearer token is required.".to_owned());
+    };
+    match app.tokens().check(token, token_clock(app), audience) {
+        Ok(()) => None,
+        Err(Refusal::Invalid) => Some("The access token is invalid or has expired.".to_owned()),
+        Err(Refusal::WrongAudience) => {
+            Some(format!("The access token's audience is not {resource}."))
+        }
+    }
+}
+
 /// Every Product Ingestion call: a valid Graph-audience token, else 401 in that API's error shape.
 pub(crate) async fn require_graph_auth(
     State(app): State<Arc<App>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = bearer(&request) else {
-        return PiError::unauthorized("Authorization header with a Bearer token is required.")
-            .into_response();
-    };
-    match app
-        .tokens()
-        .check(token, token_clock(&app), Audience::Graph)
-    {
-        Ok(()) => {}
-        Err(Refusal::Invalid) => {
-            return PiError::unauthorized("The access token is invalid or has expired.")
-                .into_response();
-        }
-        Err(Refusal::WrongAudience) => {
-            return PiError::unauthorized(format!(
-                "The access token's audience is not {PI_RESOURCE}."
-            ))
-            .into_response();
-        }
+    if let Some(why) = refusal(&app, &request, Audience::Graph, PI_RESOURCE) {
+        return PiError::unauthorized(why).into_response();
     }
     next.run(request).await
 }
@@ -283,25 +280,8 @@ pub(crate) async fn require_auth(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = bearer(&request) else {
-        return ApiError::unauthorized("Authorization header with a Bearer token is required.")
-            .into_response();
-    };
-    match app
-        .tokens()
-        .check(token, token_clock(&app), Audience::CloudPartner)
-    {
-        Ok(()) => {}
-        Err(Refusal::Invalid) => {
-            return ApiError::unauthorized("The access token is invalid or has expired.")
-                .into_response();
-        }
-        Err(Refusal::WrongAudience) => {
-            return ApiError::unauthorized(format!(
-                "The access token's audience is not {RESOURCE}."
-            ))
-            .into_response();
-        }
+    if let Some(why) = refusal(&app, &request, Audience::CloudPartner, RESOURCE) {
+        return ApiError::unauthorized(why).into_response();
     }
 
     let version = request.uri().query().and_then(|q| {

@@ -35,3 +35,17 @@ impl Captured {
             .collect()
     }
 }
+
+/// Every log line of ours, the HTTP stack and the AWS SDK at TRACE, spans included, captured for as
+/// long as the guard lives (the emulator stands for Microsoft and is left out).
+pub fn capture_trace() -> (Captured, tracing::subscriber::DefaultGuard) {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("trace,cpp_emulator=off"))
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::FULL)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (captured, tracing::subscriber::set_default(subscriber))
+}

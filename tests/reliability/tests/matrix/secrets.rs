@@ -10,11 +10,9 @@ use shared::cpp::VM_IMAGES_KEY;
 use shared::workflow::{Action, ErrorName, RunStatus, WorkflowError, WorkflowState};
 use test_harness::cpp_emulator::{EmulatorConfig, FaultAction};
 use test_harness::{Harness, OFFER, PUBLISHER, request};
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::aws::{self, BUCKET, KEY, Trigger};
-use crate::captured::Captured;
+use crate::captured::capture_trace;
 use crate::support::*;
 
 const SECRET: &str = "client-s3cret-NEVER-shown-7c1f";
@@ -80,16 +78,7 @@ fn our_request() -> shared::workflow::PublishRequest {
 
 #[tokio::test]
 async fn no_token_secret_or_signature_in_any_log_error_or_output() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        // Everything of ours, the HTTP stack and the AWS SDK; the emulator stands for Microsoft.
-        .with_env_filter(EnvFilter::new("trace,cpp_emulator=off"))
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _installed = tracing::subscriber::set_default(subscriber);
+    let (captured, _installed) = capture_trace();
 
     let config = EmulatorConfig {
         client_secret: SECRET.into(),

@@ -5,11 +5,9 @@ use serde_json::json;
 use shared::workflow::ErrorName;
 use test_harness::cpp_emulator::{EmulatorConfig, FaultAction};
 use test_harness::{Harness, pi_request};
-use tracing_subscriber::EnvFilter;
-use tracing_subscriber::fmt::format::FmtSpan;
 
 use super::{go_live, start, until_done, update};
-use crate::captured::Captured;
+use crate::captured::capture_trace;
 use crate::support::{fault, status};
 
 const SECRET: &str = "pi-client-s3cret-NEVER-shown";
@@ -17,15 +15,7 @@ const SIGNATURE: &str = "PIsigNEVERshown%3D";
 
 #[tokio::test]
 async fn no_token_secret_or_signature_in_any_log_error_or_output() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::new("trace,cpp_emulator=off"))
-        .with_span_events(FmtSpan::FULL)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _installed = tracing::subscriber::set_default(subscriber);
+    let (captured, _installed) = capture_trace();
     let config = EmulatorConfig {
         client_secret: SECRET.into(),
         ..EmulatorConfig::default()
