@@ -4,8 +4,10 @@
 use std::sync::Arc;
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::Config;
+use crate::config::{Config, CredentialMode};
 use crate::cpp::CppClient;
+use crate::credential::Credential;
+use crate::federation::WebIdentity;
 use crate::ingestion::IngestionClient;
 use crate::marketplace::{
     Activity, Api, Draft, MarketError, Marketplace, NewVersion, OfferId, OperationKind,
@@ -27,13 +29,25 @@ impl Deps {
     /// Manager secret is only started here: the first token request waits for it.
     pub async fn from_env() -> Result<Self, WorkflowError> {
         let config = Config::from_env()?;
-        let secret = ClientSecret::new(config.client_secret.clone());
-        secret.prefetch();
+        let credential: Credential = match (&config.credential, &config.client_secret) {
+            (CredentialMode::AwsFederation, _) => WebIdentity::default().into(),
+            (CredentialMode::Secret, Some(source)) => {
+                let secret = ClientSecret::new(source.clone());
+                secret.prefetch();
+                secret.into()
+            }
+            (CredentialMode::Secret, None) => {
+                return Err(WorkflowError::new(
+                    ErrorName::ConfigError,
+                    "no client secret configured",
+                ));
+            }
+        };
         let failed =
             |e: crate::http::ApiError| WorkflowError::new(ErrorName::ConfigError, e.to_string());
-        // One secret for both: one Entra app serves both APIs, for a token of each audience.
-        let cpp = CppClient::new(&config, secret.clone()).map_err(failed)?;
-        let ingestion = IngestionClient::new(&config, secret).map_err(failed)?;
+        // One credential for both: one Entra app serves both APIs, for a token of each audience.
+        let cpp = CppClient::new(&config, credential.clone()).map_err(failed)?;
+        let ingestion = IngestionClient::new(&config, credential).map_err(failed)?;
         Ok(Self {
             config,
             cpp,

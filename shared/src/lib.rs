@@ -5,7 +5,10 @@
 pub mod clock;
 pub mod config;
 pub mod cpp;
+pub mod credential;
 pub mod deps;
+pub mod failure;
+pub mod federation;
 pub mod html;
 pub mod http;
 pub mod ingestion;

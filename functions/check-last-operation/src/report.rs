@@ -79,6 +79,7 @@ async fn latest<M: Marketplace>(
         (RunStatus::Running, _) => "running",
         (RunStatus::Failed, _) => "failed",
         (RunStatus::Canceled, _) => "canceled",
+        (RunStatus::Superseded, _) => "superseded",
     };
     Ok(OfferReport {
         operation_id: newest.at.id.clone(),

@@ -9,7 +9,7 @@ use serde_json::Value;
 use shared::config::Config;
 use shared::deps::Deps;
 use shared::marketplace::{
-    Activity, Api, ErrorKind, Marketplace, NewVersion, OperationKind, OperationRef, Slot,
+    Activity, Api, ErrorKind, Marketplace, NewVersion, OperationKind, OperationRef, RunStatus, Slot,
 };
 use shared::workflow::polling::min_wait;
 use shared::workflow::versions::where_;
@@ -163,13 +163,16 @@ async fn write_image<M: Marketplace>(
                     found: false,
                 });
             }
-            Err(e) if e.kind == ErrorKind::PreconditionFailed => {
+            Err(e) if matches!(e.kind, ErrorKind::PreconditionFailed | ErrorKind::Changed) => {
                 tracing::warn!(
                     attempt,
                     error = %e,
                     "the draft changed since it was read; reading it again"
                 );
-                refused = Some(retire);
+                // Only a refused write may have been applied (its first answer lost).
+                if e.kind == ErrorKind::PreconditionFailed {
+                    refused = Some(retire);
+                }
             }
             Err(e) => return Err(WorkflowError::from_market(&e)),
         }
@@ -224,9 +227,11 @@ async fn publish_of_this_draft<M: Marketplace>(
     if !preview.is_some_and(|p| holds(&p, new)) {
         return Ok(None);
     }
+    // The newest publish, unless it ended failed or canceled: that one is not resumed but redone.
     Ok(operations
         .iter()
         .find(|a| a.kind == OperationKind::Publish)
+        .filter(|a| !matches!(a.status, Some(RunStatus::Failed | RunStatus::Canceled)))
         .map(|a| a.at.clone()))
 }
 

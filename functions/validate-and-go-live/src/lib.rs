@@ -5,7 +5,8 @@ use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use shared::deps::Deps;
 use shared::marketplace::{
-    Activity, MarketError, Marketplace, NewVersion, OperationKind, OperationRef, RunStatus, Slot,
+    Activity, ErrorKind, MarketError, Marketplace, NewVersion, OperationKind, OperationRef,
+    RunStatus, Slot,
 };
 use shared::workflow::polling::min_wait;
 use shared::workflow::{
@@ -57,11 +58,17 @@ pub async fn validate_and_go_live<M: Marketplace>(
         }
         Some(active) => {
             ensure_waiting_for_go_live(market, &request, active).await?;
-            go_live(market, &request).await?
+            match go_live(market, &request).await? {
+                Some(started) => started,
+                None => return Ok(superseded(state)),
+            }
         }
         None => match live_already(market, &request, &new, &operations).await? {
             Some(done) => done,
-            None => go_live(market, &request).await?,
+            None => match go_live(market, &request).await? {
+                Some(started) => started,
+                None => return Ok(superseded(state)),
+            },
         },
     };
     state.begin_operation(OperationState {
@@ -140,11 +147,28 @@ async fn live_already<M: Marketplace>(
         .map(|done| done.at.clone()))
 }
 
+/// Starts the go-live; `None` when the preview is no longer the newest (Product Ingestion's "not the
+/// latest"): publishing again is the way on, never the same go-live again.
 async fn go_live<M: Marketplace>(
     market: &M,
     request: &PublishRequest,
-) -> Result<OperationRef, WorkflowError> {
-    let operation = market.go_live(&request.offer()).await.map_err(failed)?;
-    tracing::info!(operation_id = operation.id.as_deref(), "go-live started");
-    Ok(operation)
+) -> Result<Option<OperationRef>, WorkflowError> {
+    match market.go_live(&request.offer()).await {
+        Ok(operation) => {
+            tracing::info!(operation_id = operation.id.as_deref(), "go-live started");
+            Ok(Some(operation))
+        }
+        Err(e) if e.kind == ErrorKind::Stale => {
+            tracing::info!(error = %e, "the preview is not the newest; it is published again first");
+            Ok(None)
+        }
+        Err(e) => Err(failed(e)),
+    }
+}
+
+/// The state that sends the run to publish first (`versionMissing`), saying why.
+fn superseded(mut state: WorkflowState) -> WorkflowState {
+    state.outcome = Some(GoLiveOutcome::VersionMissing);
+    state.messages = vec!["another submission replaced the preview; the version is published again before it goes live".into()];
+    state
 }

@@ -61,6 +61,15 @@ impl Api {
     }
 }
 
+/// How the functions sign in to Entra ID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialMode {
+    /// A client secret (`CPP_CLIENT_SECRET`, or `CPP_CLIENT_SECRET_ARN` in Secrets Manager).
+    Secret,
+    /// The function's AWS role: a web identity token from STS as the client assertion; no secret.
+    AwsFederation,
+}
+
 /// Where the service principal's secret comes from.
 #[derive(Clone)]
 pub enum ClientSecretSource {
@@ -96,7 +105,10 @@ pub struct Config {
     pub api_version: String,
     pub tenant_id: String,
     pub client_id: String,
-    pub client_secret: ClientSecretSource,
+    /// `CPP_CREDENTIAL`: how the app proves who it is to Entra ID.
+    pub credential: CredentialMode,
+    /// The secret in `secret` mode; `None` in `awsFederation`, where there is none.
+    pub client_secret: Option<ClientSecretSource>,
     pub publisher_id: Option<String>,
     pub max_images_per_plan: usize,
     pub sas_min_validity_days: u32,
@@ -166,28 +178,37 @@ impl Config {
     /// Reads variables through `lookup`, so tests need not touch the process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let vars = Vars(&lookup);
-        let client_secret = match (
-            vars.optional("CPP_CLIENT_SECRET"),
-            vars.optional("CPP_CLIENT_SECRET_ARN"),
-        ) {
-            (Some(secret), None) => ClientSecretSource::Value(SecretString::from(secret)),
-            (None, Some(arn)) => ClientSecretSource::SecretsManager {
-                arn: parse_secret_arn(&arn)?,
-            },
-            (Some(_), Some(_)) => {
+        let credential = match vars.optional("CPP_CREDENTIAL").as_deref() {
+            None | Some("secret") => CredentialMode::Secret,
+            Some("awsFederation") => CredentialMode::AwsFederation,
+            Some(other) => {
                 return Err(ConfigError::new(
-                    "CPP_CLIENT_SECRET",
-                    "set either CPP_CLIENT_SECRET or CPP_CLIENT_SECRET_ARN, not both",
-                ));
-            }
-            (None, None) => {
-                return Err(ConfigError::new(
-                    "CPP_CLIENT_SECRET_ARN",
-                    "missing: set CPP_CLIENT_SECRET_ARN (or CPP_CLIENT_SECRET for local runs)",
+                    "CPP_CREDENTIAL",
+                    format!("{other:?} is not a credential mode (secret or awsFederation)"),
                 ));
             }
         };
+        let secret_vars = (
+            vars.optional("CPP_CLIENT_SECRET"),
+            vars.optional("CPP_CLIENT_SECRET_ARN"),
+        );
+        let client_secret = match (credential, secret_vars) {
+            (CredentialMode::AwsFederation, (None, None)) => None,
+            (CredentialMode::AwsFederation, (secret, _)) => {
+                let name = if secret.is_some() {
+                    "CPP_CLIENT_SECRET"
+                } else {
+                    "CPP_CLIENT_SECRET_ARN"
+                };
+                return Err(ConfigError::new(
+                    name,
+                    "is not used with CPP_CREDENTIAL=awsFederation, which needs no secret; remove it",
+                ));
+            }
+            (CredentialMode::Secret, secrets) => Some(secret_source(secrets)?),
+        };
         let config = Self {
+            credential,
             api_base_url: vars.url("CPP_API_BASE_URL", "https://cloudpartner.azure.com")?,
             login_base_url: vars.url("CPP_LOGIN_BASE_URL", "https://login.microsoftonline.com")?,
             api_version: vars
@@ -239,6 +260,26 @@ impl Config {
             ));
         }
         Ok(config)
+    }
+}
+
+/// Where the client secret comes from, of `CPP_CLIENT_SECRET` and `CPP_CLIENT_SECRET_ARN`.
+fn secret_source(
+    (secret, arn): (Option<String>, Option<String>),
+) -> Result<ClientSecretSource, ConfigError> {
+    match (secret, arn) {
+        (Some(secret), None) => Ok(ClientSecretSource::Value(SecretString::from(secret))),
+        (None, Some(arn)) => Ok(ClientSecretSource::SecretsManager {
+            arn: parse_secret_arn(&arn)?,
+        }),
+        (Some(_), Some(_)) => Err(ConfigError::new(
+            "CPP_CLIENT_SECRET",
+            "set either CPP_CLIENT_SECRET or CPP_CLIENT_SECRET_ARN, not both",
+        )),
+        (None, None) => Err(ConfigError::new(
+            "CPP_CLIENT_SECRET_ARN",
+            "missing: set CPP_CLIENT_SECRET_ARN (or CPP_CLIENT_SECRET for local runs), or CPP_CREDENTIAL=awsFederation",
+        )),
     }
 }
 

@@ -41,7 +41,7 @@ fn defaults_follow_the_design() {
     assert_eq!(c.queue_max_days, 18);
     assert!(c.watch_offers.is_empty() && c.publisher_id.is_none());
     match c.client_secret {
-        ClientSecretSource::Value(s) => assert_eq!(s.expose_secret(), "s3cret-value"),
+        Some(ClientSecretSource::Value(s)) => assert_eq!(s.expose_secret(), "s3cret-value"),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -99,7 +99,9 @@ fn secret_sources_are_exclusive_and_never_shown() {
     assert!(both.unwrap_err().to_string().contains("not both"));
     let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cpp-AbCdEf";
     let c = config(&[("CPP_CLIENT_SECRET", ""), ("CPP_CLIENT_SECRET_ARN", arn)]).unwrap();
-    assert!(matches!(&c.client_secret, ClientSecretSource::SecretsManager { arn: a } if a == arn));
+    assert!(
+        matches!(&c.client_secret, Some(ClientSecretSource::SecretsManager { arn: a }) if a == arn)
+    );
     let shown = format!("{:?}", config(&[]).unwrap());
     assert!(!shown.contains("s3cret-value"), "{shown}");
 }

@@ -8,9 +8,9 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::config::Config;
+use crate::credential::Credential;
 use crate::http::{ApiClient, ApiError, ApiRequest, ClientOptions, ErrorKind, Response};
 use crate::retry::RetrySettings;
-use crate::secret::ClientSecret;
 
 /// The resource the CPP API accepts tokens for.
 pub const CPP_RESOURCE: &str = "https://cloudpartner.azure.com";
@@ -35,17 +35,17 @@ impl fmt::Debug for CppClient {
 }
 
 impl CppClient {
-    pub fn new(config: &Config, client_secret: impl Into<ClientSecret>) -> Result<Self, ApiError> {
-        Self::with_options(config, client_secret, ClientOptions::default())
+    pub fn new(config: &Config, credential: impl Into<Credential>) -> Result<Self, ApiError> {
+        Self::with_options(config, credential, ClientOptions::default())
     }
 
     pub fn with_options(
         config: &Config,
-        client_secret: impl Into<ClientSecret>,
+        credential: impl Into<Credential>,
         options: ClientOptions,
     ) -> Result<Self, ApiError> {
         Ok(Self {
-            core: ApiClient::new("CPP", CPP_RESOURCE, config, client_secret.into(), options)?,
+            core: ApiClient::new("CPP", CPP_RESOURCE, config, credential.into(), options)?,
             api_base: config.api_base_url.clone(),
             api_version: config.api_version.clone(),
         })

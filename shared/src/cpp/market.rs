@@ -94,7 +94,7 @@ impl Marketplace for CppClient {
         self.put_offer(&offer.publisher, &document)
             .await
             .map_err(|e| match e.kind {
-                ErrorKind::PreconditionFailed => e.into(),
+                ErrorKind::PreconditionFailed => MarketError::new(e.kind, e.to_string()),
                 _ => in_context(&format!("writing the draft of {offer}"), e),
             })?;
         Ok(Written {
@@ -237,7 +237,7 @@ fn version_record(image: &PlanImage<'_>) -> VersionRecord {
     let source = match image.os_vhd_url() {
         Some(url) => ImageSource::Sas {
             os_url: url.to_owned(),
-            data_disks: image.data_disk_count(),
+            data_disks: image.data_disk_urls(),
         },
         None => ImageSource::Other,
     };

@@ -132,6 +132,27 @@ impl PlanImage<'_> {
         self.image.get("osVhdUrl").and_then(Value::as_str)
     }
 
+    /// The data disks' SAS URLs, by LUN.
+    pub fn data_disk_urls(&self) -> Vec<String> {
+        let mut disks: Vec<(i64, String)> = self
+            .image
+            .get("lunVhdDetails")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                let lun = d.get("lun").and_then(Value::as_i64).unwrap_or(i64::MAX);
+                let url = d
+                    .get("lunVhdUrl")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                (lun, url.to_owned())
+            })
+            .collect();
+        disks.sort_by_key(|(lun, _)| *lun);
+        disks.into_iter().map(|(_, url)| url).collect()
+    }
+
     pub fn data_disk_count(&self) -> usize {
         self.image
             .get("lunVhdDetails")

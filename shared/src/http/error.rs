@@ -6,36 +6,7 @@ use serde::Deserialize;
 
 use crate::redact::redact_sas;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// 5xx, timeout or broken connection, still so after the retries.
-    Transient,
-    /// 429, still so after the retries.
-    Throttled,
-    /// 401 after one token refresh, 403, or the token endpoint refused the credentials.
-    Unauthorized,
-    NotFound,
-    /// 409: the resource exists and no If-Match was sent, or another operation holds the offer.
-    Conflict,
-    /// 412, or a draft that changed since it was read: read it again.
-    PreconditionFailed,
-    /// 400 / 422 and other 4xx, or a job Microsoft ended as failed: the request or document was refused.
-    Rejected,
-    /// A response this client cannot read.
-    Decode,
-    /// The request could not be built from the client's settings.
-    Config,
-    /// The offer does not exist, or the credentials cannot see it.
-    OfferNotFound,
-    /// The offer has no such plan.
-    PlanNotFound,
-    /// The offer or plan cannot take an image version this way (not a VM offer, no image type).
-    InvalidOffer,
-    /// Another operation holds the offer.
-    Busy,
-    /// The preview is not the newest one: publishing again is the way on, not a retry.
-    Stale,
-}
+pub use crate::failure::ErrorKind;
 
 /// One failed call. Its text never holds a token, a secret or a SAS signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -130,9 +101,23 @@ fn describe_body(body: &[u8]) -> (Option<String>, String) {
     struct ApiErrorBody {
         code: Option<String>,
         message: Option<String>,
+        /// Product Ingestion says why in here (`schemaValidationError: ...`).
+        #[serde(default)]
+        details: Vec<Detail>,
+    }
+    #[derive(Deserialize)]
+    struct Detail {
+        #[serde(default)]
+        message: Option<String>,
     }
     match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(ErrorBody::Cpp { error }) => (error.code, error.message.unwrap_or_default()),
+        Ok(ErrorBody::Cpp { error }) => {
+            let mut message = error.message.unwrap_or_default();
+            for detail in error.details.iter().filter_map(|d| d.message.as_deref()) {
+                message = format!("{message}; {detail}");
+            }
+            (error.code, message)
+        }
         Ok(ErrorBody::Aad {
             error,
             error_description,

@@ -17,8 +17,8 @@ use url::Url;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::credential::Credential;
 use crate::retry::{Decision, Outcome, Replay, RetrySettings, decide, parse_retry_after};
-use crate::secret::ClientSecret;
 
 pub use error::{ApiError, ErrorKind};
 use token::TokenProvider;
@@ -50,6 +50,8 @@ impl Default for ClientOptions {
 pub struct ApiClient {
     inner: Arc<Inner>,
     retry: RetrySettings,
+    /// When the invocation must have answered (its reply time kept aside): every call of it ends by then.
+    deadline: Option<SystemTime>,
 }
 
 struct Inner {
@@ -116,7 +118,7 @@ impl ApiClient {
         api: &'static str,
         resource: &'static str,
         config: &Config,
-        client_secret: ClientSecret,
+        credential: Credential,
         options: ClientOptions,
     ) -> Result<Self, ApiError> {
         let http = reqwest::Client::builder()
@@ -132,7 +134,7 @@ impl ApiClient {
             &config.login_base_url,
             &config.tenant_id,
             config.client_id.clone(),
-            client_secret,
+            credential,
             resource,
             options.clock.clone(),
         )
@@ -146,6 +148,7 @@ impl ApiClient {
                 request_timeout: options.request_timeout,
             }),
             retry: options.retry,
+            deadline: None,
         })
     }
 
@@ -153,15 +156,26 @@ impl ApiClient {
         self.inner.api
     }
 
-    /// The same client, bounded by an invocation that must answer by `deadline`.
+    /// The same client, bounded by an invocation that must answer by `deadline`: each call's budget
+    /// is what is left of the invocation then, not a fresh one.
     pub fn within_deadline(&self, deadline: SystemTime) -> Self {
         const REPLY_RESERVE: Duration = Duration::from_secs(2);
+        let now = self.inner.clock.now();
+        let retry = self.retry.within_deadline(deadline, now, REPLY_RESERVE);
         Self {
             inner: self.inner.clone(),
-            retry: self
-                .retry
-                .within_deadline(deadline, self.inner.clock.now(), REPLY_RESERVE),
+            retry,
+            deadline: Some(now + retry.budget),
         }
+    }
+
+    /// The time a call starting now may take: its budget, and no more than the invocation has left.
+    pub(crate) fn remaining(&self) -> Duration {
+        let left = self.deadline.map(|d| {
+            d.duration_since(self.inner.clock.now())
+                .unwrap_or(Duration::ZERO)
+        });
+        left.map_or(self.retry.budget, |left| left.min(self.retry.budget))
     }
 
     pub fn retry_settings(&self) -> RetrySettings {
@@ -220,16 +234,19 @@ impl ApiClient {
         let describe = self.inner.tokens.describe();
         self.inner
             .tokens
-            .bearer(|token_request| async move {
-                let response = self
-                    .execute(&describe, Replay::Safe, || {
-                        self.inner
-                            .http
-                            .post(token_request.url.clone())
-                            .form(&token_request.form)
-                    })
-                    .await?;
-                Ok((response.status.as_u16(), response.body))
+            .bearer(|token_request| {
+                let describe = describe.clone();
+                async move {
+                    let response = self
+                        .execute(&describe, Replay::Safe, || {
+                            self.inner
+                                .http
+                                .post(token_request.url.clone())
+                                .form(&token_request.form)
+                        })
+                        .await?;
+                    Ok((response.status.as_u16(), response.body))
+                }
             })
             .await
     }
@@ -243,15 +260,13 @@ impl ApiClient {
     ) -> Result<Response, ApiError> {
         let clock = &self.inner.clock;
         let started = clock.now();
+        let budget = self.remaining();
         let mut backoff = self.retry.backoff();
         let mut attempt = 0u32;
         loop {
             attempt += 1;
             let spent = clock.now().duration_since(started).unwrap_or_default();
-            let timeout = self
-                .inner
-                .request_timeout
-                .min(self.retry.budget.saturating_sub(spent));
+            let timeout = self.inner.request_timeout.min(budget.saturating_sub(spent));
             let result = match build()
                 .timeout(timeout.max(Duration::from_millis(1)))
                 .send()
@@ -275,7 +290,7 @@ impl ApiClient {
             };
             tracing::debug!(request = describe, attempt, %outcome, "{} call", self.inner.api);
             let spent = clock.now().duration_since(started).unwrap_or_default();
-            let remaining = self.retry.budget.saturating_sub(spent);
+            let remaining = budget.saturating_sub(spent);
             match decide(replay, outcome, backoff.next(), remaining) {
                 Decision::RetryAfter(wait) => {
                     tracing::warn!(

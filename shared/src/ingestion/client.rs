@@ -10,11 +10,11 @@ use serde_json::Value;
 use url::Url;
 
 use crate::config::Config;
+use crate::credential::Credential;
 use crate::http::{ApiClient, ApiError, ApiRequest, ClientOptions, ErrorKind};
 use crate::ingestion::GRAPH_RESOURCE;
 use crate::ingestion::documents::SubmissionEntry;
 use crate::retry::RetrySettings;
-use crate::secret::ClientSecret;
 
 /// Name of the API in errors and logs.
 pub(crate) const API: &str = "Product Ingestion";
@@ -73,10 +73,10 @@ impl fmt::Debug for IngestionClient {
 }
 
 impl IngestionClient {
-    pub fn new(config: &Config, client_secret: impl Into<ClientSecret>) -> Result<Self, ApiError> {
+    pub fn new(config: &Config, credential: impl Into<Credential>) -> Result<Self, ApiError> {
         Self::with_options(
             config,
-            client_secret,
+            credential,
             ClientOptions::default(),
             IngestionOptions::default(),
         )
@@ -84,12 +84,12 @@ impl IngestionClient {
 
     pub fn with_options(
         config: &Config,
-        client_secret: impl Into<ClientSecret>,
+        credential: impl Into<Credential>,
         options: ClientOptions,
         ingestion: IngestionOptions,
     ) -> Result<Self, ApiError> {
         Ok(Self {
-            core: ApiClient::new(API, GRAPH_RESOURCE, config, client_secret.into(), options)?,
+            core: ApiClient::new(API, GRAPH_RESOURCE, config, credential.into(), options)?,
             base: config.ingestion_api_base_url.clone(),
             schema_version: config.ingestion_schema_version.clone(),
             options: ingestion,
@@ -124,6 +124,11 @@ impl IngestionClient {
 
     pub fn retry_settings(&self) -> RetrySettings {
         self.core.retry_settings()
+    }
+
+    /// What the invocation has left for a wait or a call starting now.
+    pub(crate) fn remaining(&self) -> std::time::Duration {
+        self.core.remaining()
     }
 
     pub fn schema_version(&self) -> &str {

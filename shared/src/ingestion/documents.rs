@@ -8,7 +8,7 @@ use crate::html::strip_html;
 use crate::redact::redact_sas;
 
 /// `GET configure/{jobId}/status`, also the body of a 202 from `POST configure`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobStatus {
     #[serde(alias = "jobID")]
@@ -21,6 +21,18 @@ pub struct JobStatus {
     pub job_result: String,
     #[serde(default)]
     pub errors: Vec<Value>,
+}
+
+/// Microsoft's error texts may quote a SAS URL: `Debug` shows them as people are shown them.
+impl std::fmt::Debug for JobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobStatus")
+            .field("job_id", &self.job_id)
+            .field("job_status", &self.job_status)
+            .field("job_result", &self.job_result)
+            .field("errors", &job_messages(self))
+            .finish()
+    }
 }
 
 impl JobStatus {
@@ -141,14 +153,6 @@ impl SubmissionEntry {
                 .result
                 .as_deref()
                 .is_some_and(|r| r.eq_ignore_ascii_case("succeeded"))
-    }
-
-    pub fn failed(&self) -> bool {
-        !self.is_running()
-            && self
-                .result
-                .as_deref()
-                .is_some_and(|r| r.eq_ignore_ascii_case("failed"))
     }
 
     /// The submission number `N` of `submission/{P}/{N}`, kept as text (it exceeds 2^53).

@@ -15,11 +15,25 @@ use crate::marketplace::{
 /// Longest a new submission's job is watched while it has not started: the refusals that come
 /// in seconds (another submission running, a preview that is not the newest) come then.
 const SUBMISSION_SETTLE: Duration = Duration::from_secs(20);
+/// Kept free after a wait for the calls that follow it in the same invocation.
+const SETTLE_RESERVE: Duration = Duration::from_secs(15);
 
 pub(crate) fn job_ref(job: &JobStatus) -> OperationRef {
     OperationRef {
         location: format!("configure/{}/status", job.job_id),
         id: Some(job.job_id.clone()),
+    }
+}
+
+/// How long a finished job's submission may take to be listed: the check after it comes soon.
+const LISTING_LAG: Duration = Duration::from_secs(10 * 60);
+
+/// The step a running submission is at, by kind: the same whatever a status read answered, so a
+/// flaky read does not restart the step's clock.
+fn step_of(kind: OperationKind) -> &'static str {
+    match kind {
+        OperationKind::Publish => "validation and certification",
+        OperationKind::GoLive => "going live",
     }
 }
 
@@ -40,7 +54,8 @@ impl IngestionClient {
         until_started: bool,
     ) -> JobStatus {
         let started = tokio::time::Instant::now();
-        let window = window.min(self.retry_settings().budget);
+        // The wait and the reads in it end with the invocation's time, a reply's worth before it.
+        let window = window.min(self.remaining().saturating_sub(SETTLE_RESERVE));
         let done = |job: &JobStatus| job.is_finished() || (until_started && job.has_started());
         while !done(&job) && started.elapsed() < window {
             tokio::time::sleep(self.options.draft_job_poll.min(window)).await;
@@ -91,27 +106,36 @@ impl IngestionClient {
         number: &str,
         kind: OperationKind,
     ) -> Result<OperationReport, MarketError> {
-        let entry = self
-            .submission(product, number)
-            .await
-            .map_err(|e| in_context(&format!("reading submission {number} of {offer}"), e))?;
+        // Preview and live share a number after a go-live (§4.3): the entry of this kind's target.
+        let target = target_of(kind);
+        let entries = self.entries(offer, product).await?;
+        let Some(entry) = entries
+            .iter()
+            .find(|e| e.targets(target) && e.number() == number)
+        else {
+            // Replaced by a newer one, or not listed yet: either way this one is not the operation now.
+            return Ok(report(
+                RunStatus::Superseded,
+                None,
+                vec![format!(
+                    "{target} submission {number} is no longer listed; another submission came after it"
+                )],
+            ));
+        };
         if entry.is_running() {
-            return Ok(running(kind, "submission running"));
+            return Ok(running(kind, step_of(kind)));
         }
-        let status = if entry.succeeded() {
-            RunStatus::Succeeded
-        } else {
-            RunStatus::Failed
-        };
-        let messages = if status == RunStatus::Failed {
+        if entry.succeeded() {
+            return Ok(report(RunStatus::Succeeded, None, Vec::new()));
+        }
+        Ok(report(
+            RunStatus::Failed,
+            None,
             vec![format!(
-                "submission {number} ended {}; Partner Center e-mails the account its report",
+                "{target} submission {number} ended {}; Partner Center e-mails the account its report",
                 entry.result.as_deref().unwrap_or("without a result")
-            )]
-        } else {
-            Vec::new()
-        };
-        Ok(report(status, None, messages))
+            )],
+        ))
     }
 }
 
@@ -156,9 +180,15 @@ impl IngestionClient {
         at: &OperationRef,
         kind: OperationKind,
     ) -> Result<OperationReport, MarketError> {
+        let (path, query) = at.location.split_once('?').unwrap_or((&at.location, ""));
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+                .map(str::to_owned)
+        };
         let job_id = at.id.clone().unwrap_or_else(|| {
-            at.location
-                .trim_end_matches("/status")
+            path.trim_end_matches("/status")
                 .rsplit('/')
                 .next()
                 .unwrap_or_default()
@@ -169,42 +199,46 @@ impl IngestionClient {
             // A multi-day job's status read fails now and then; it is still running (Q3).
             Err(e) if e.kind == ErrorKind::Transient => {
                 tracing::warn!(%job_id, error = %e, "job status unreadable; taken as still running");
-                return Ok(running(kind, "status unreadable, still running"));
+                return Ok(running(kind, step_of(kind)));
             }
             Err(e) => return Err(in_context(&format!("reading job {job_id} of {offer}"), e)),
         };
         let target = target_of(kind);
         if !job.is_finished() {
-            let step = match kind {
-                OperationKind::Publish => "validation and certification",
-                OperationKind::GoLive => "going live",
-            };
-            return Ok(running(kind, step));
+            return Ok(running(kind, step_of(kind)));
         }
         if job.cancelled() {
             return Ok(report(RunStatus::Canceled, None, job_messages(&job)));
         }
         if !job.succeeded() {
             let mut messages = job_messages(&job);
-            if job.refused_as_stale() {
-                messages.push(
-                    "another preview replaced this one; publish the version again to go live"
-                        .into(),
-                );
+            // Another submission came first: not a failure of this version; the run goes round again.
+            if job.refused_as_stale() || job.refused_as_busy() {
+                messages.push("another submission came first; this run publishes again".into());
+                return Ok(report(RunStatus::Superseded, None, messages));
+            }
+            if job.failed_certification() {
+                messages.push("the version stays pending in the plan's draft: remove it there (or publish it again) before another version of this plan".into());
             }
             return Ok(report(RunStatus::Failed, None, messages));
         }
-        // The new submission may not be listed yet right after its job succeeds (Q27).
-        let listed = self
-            .entries(offer, product)
-            .await?
-            .iter()
-            .any(|e| e.targets(target) && e.succeeded());
+        // The new submission may not be listed yet right after its job succeeds (Q27): it is the
+        // live entry of the preview sent live, or a preview entry other than the one it replaced.
+        let (sent, replaced) = (param("submission"), param("replaces"));
+        let listed = self.entries(offer, product).await?.iter().any(|e| {
+            e.targets(target)
+                && e.succeeded()
+                && sent.as_deref().is_none_or(|n| e.number() == n)
+                && replaced.as_deref().is_none_or(|n| e.number() != n)
+        });
         if !listed {
-            return Ok(running(
-                kind,
-                format!("waiting for the {target} submission to be listed"),
-            ));
+            return Ok(OperationReport {
+                estimate: Some(LISTING_LAG),
+                ..running(
+                    kind,
+                    format!("waiting for the {target} submission to be listed"),
+                )
+            });
         }
         Ok(report(RunStatus::Succeeded, None, Vec::new()))
     }

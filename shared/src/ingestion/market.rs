@@ -90,7 +90,7 @@ impl Marketplace for IngestionClient {
             .await?;
         if current.as_ref() != Some(&draft.document) {
             return Err(MarketError::new(
-                ErrorKind::PreconditionFailed,
+                ErrorKind::Changed,
                 format!(
                     "the technical configuration of {offer} plan {} changed since it was read",
                     draft.plan
@@ -170,28 +170,22 @@ impl Marketplace for IngestionClient {
         offer: &OfferId,
         _notification_emails: &str,
     ) -> Result<OperationRef, MarketError> {
+        // The workflow has just seen nothing running; the submission the new one replaces is noted,
+        // so the check waits for the new entry, not the old one (Q27).
         let product = self.product(offer).await?;
-        if let Some(running) = self
-            .entries(offer, &product)
-            .await?
+        let entries = self.entries(offer, &product).await?;
+        let replaces = entries
             .iter()
-            .find(|e| e.is_running())
-        {
-            return Err(MarketError::new(
-                ErrorKind::Busy,
-                format!(
-                    "{offer} has submission {} running ({})",
-                    running.number(),
-                    running.target.target_type
-                ),
-            ));
-        }
+            .filter(|e| e.targets("preview") && e.status.is_some())
+            .map(|e| e.number().to_owned())
+            .next_back();
         let submission = json!({
             "$schema": SUBMISSION_SCHEMA,
             "product": format!("product/{product}"),
             "target": {"targetType": "preview"},
         });
-        self.submit(offer, submission, "publishing").await
+        let at = self.submit(offer, submission, "publishing").await?;
+        Ok(with_query(at, "replaces", replaces.as_deref()))
     }
 
     async fn go_live(&self, offer: &OfferId) -> Result<OperationRef, MarketError> {
@@ -212,9 +206,10 @@ impl Marketplace for IngestionClient {
             .filter(|e| e.targets("preview") && e.succeeded())
             .max_by(|a, b| a.created.cmp(&b.created))
             .ok_or_else(|| {
+                // The newest preview failed (or is gone): only a new publish makes one to go live with.
                 MarketError::new(
-                    ErrorKind::Busy,
-                    format!("{offer} has no preview ready to go live"),
+                    ErrorKind::Stale,
+                    format!("{offer} has no preview ready to go live; it is published again"),
                 )
             })?;
         let submission = json!({
@@ -223,7 +218,8 @@ impl Marketplace for IngestionClient {
             "product": format!("product/{product}"),
             "target": {"targetType": "live"},
         });
-        self.submit(offer, submission, "going live with").await
+        let at = self.submit(offer, submission, "going live with").await?;
+        Ok(with_query(at, "submission", Some(preview.number())))
     }
 
     async fn operation(
@@ -239,4 +235,12 @@ impl Marketplace for IngestionClient {
         }
         self.job_report(offer, &product, at, kind).await
     }
+}
+
+/// `location?name=value`: what the check of this job needs to know, kept in the operation's location.
+fn with_query(mut at: OperationRef, name: &str, value: Option<&str>) -> OperationRef {
+    if let Some(value) = value {
+        at.location = format!("{}?{name}={value}", at.location);
+    }
+    at
 }

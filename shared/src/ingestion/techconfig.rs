@@ -34,7 +34,7 @@ pub fn find<'a>(tree: &'a Value, plan: &str) -> Option<&'a Value> {
 
 /// The plan's versions and image types, as the workflow compares them.
 pub fn versions(techconfig: &Value) -> Result<PlanVersions, String> {
-    let image_types = techconfig
+    let image_types: Vec<String> = techconfig
         .get("skus")
         .and_then(Value::as_array)
         .map(|skus| {
@@ -44,6 +44,11 @@ pub fn versions(techconfig: &Value) -> Result<PlanVersions, String> {
                 .collect()
         })
         .unwrap_or_default();
+    if image_types.is_empty() {
+        return Err(
+            "the plan has no SKU with an image type; add one in Partner Center first".into(),
+        );
+    }
     let mut versions = Vec::new();
     for entry in list(techconfig) {
         let key = entry
@@ -64,7 +69,9 @@ pub fn versions(techconfig: &Value) -> Result<PlanVersions, String> {
                 .and_then(Value::as_array)
                 .map(|images| images.iter().map(image_record).collect())
                 .unwrap_or_default(),
-            active: state.eq_ignore_ascii_case("generallyAvailable"),
+            // A version scheduled for deprecation is on its way out: not counted, never touched (Q2).
+            active: state.eq_ignore_ascii_case("generallyAvailable")
+                && entry.get("deprecationSchedule").is_none_or(Value::is_null),
         });
     }
     versions.sort_by_key(|v| v.version);
@@ -90,7 +97,12 @@ fn image_record(image: &Value) -> ImageRecord {
         Some("sasUri") => match text(&source["osDisk"]["uri"]) {
             Some(os_url) => ImageSource::Sas {
                 os_url,
-                data_disks: source["dataDisks"].as_array().map_or(0, Vec::len),
+                data_disks: source["dataDisks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|d| d["uri"].as_str().unwrap_or_default().to_owned())
+                    .collect(),
             },
             None => ImageSource::Other,
         },

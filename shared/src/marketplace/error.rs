@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-pub use crate::http::ErrorKind;
+pub use crate::failure::ErrorKind;
 
 /// One failed step against a Microsoft API; its text never holds a token, a secret or a SAS signature.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,9 +27,3 @@ impl fmt::Display for MarketError {
 }
 
 impl std::error::Error for MarketError {}
-
-impl From<crate::http::ApiError> for MarketError {
-    fn from(error: crate::http::ApiError) -> Self {
-        Self::new(error.kind, error.to_string())
-    }
-}

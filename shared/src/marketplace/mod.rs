@@ -68,8 +68,9 @@ pub trait Marketplace: Sync {
     ) -> impl Future<Output = Result<Option<PlanVersions>, MarketError>> + Send;
 
     /// Writes `draft` back with `new` added and the versions keyed in `retire` retired (removed where
-    /// the API allows it, else deprecated). `PreconditionFailed` means the draft changed since it
-    /// was read: read it again and decide again. Nothing else of the offer changes.
+    /// the API allows it, else deprecated). `Changed` means the draft changed since it was read and
+    /// nothing was written; `PreconditionFailed` that the write was refused as stale, or was applied
+    /// and its answer lost: either way, read it again and decide again. Nothing else of the offer changes.
     fn write_draft(
         &self,
         offer: &OfferId,

@@ -19,6 +19,9 @@ pub enum RunStatus {
     Succeeded,
     Failed,
     Canceled,
+    /// It did not happen because another submission came first: a publish is run again (it queues
+    /// behind the other), a go-live publishes first (Product Ingestion's "not the latest").
+    Superseded,
 }
 
 /// Where to read a long-running operation: a path or URL the API gave, and its id when known.

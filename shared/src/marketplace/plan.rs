@@ -46,8 +46,11 @@ pub struct ImageRecord {
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum ImageSource {
-    /// A VHD by SAS URL, with its data disks.
-    Sas { os_url: String, data_disks: usize },
+    /// A VHD by SAS URL, with its data disks' SAS URLs by LUN order.
+    Sas {
+        os_url: String,
+        data_disks: Vec<String>,
+    },
     /// An Azure Compute Gallery image version.
     Gallery { resource_id: String },
     /// A form this pipeline does not read; never equal to a new image.
@@ -61,7 +64,7 @@ impl fmt::Debug for ImageRecord {
         match &self.source {
             ImageSource::Sas { os_url, data_disks } => s
                 .field("os_url", &redact_sas(os_url))
-                .field("data_disks", data_disks),
+                .field("data_disks", &data_disks.len()),
             ImageSource::Gallery { resource_id } => s.field("gallery", resource_id),
             ImageSource::Other => s.field("source", &"other"),
         };

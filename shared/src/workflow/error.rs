@@ -100,14 +100,16 @@ impl WorkflowError {
             ErrorKind::Transient | ErrorKind::Decode => ErrorName::Transient,
             ErrorKind::Throttled => ErrorName::Throttled,
             ErrorKind::Unauthorized => ErrorName::Unauthorized,
-            ErrorKind::Conflict | ErrorKind::PreconditionFailed => ErrorName::WriteConflict,
+            ErrorKind::Conflict | ErrorKind::PreconditionFailed | ErrorKind::Changed => {
+                ErrorName::WriteConflict
+            }
             ErrorKind::Rejected | ErrorKind::NotFound => ErrorName::Rejected,
             ErrorKind::Config => ErrorName::ConfigError,
             ErrorKind::OfferNotFound => ErrorName::OfferNotFound,
             ErrorKind::PlanNotFound => ErrorName::PlanNotFound,
             ErrorKind::InvalidOffer => ErrorName::InvalidInput,
-            // A preview that is not the newest: another publish came first; the queue then
-            // finds the version missing from preview and publishes it again.
+            // Stale is handled where it can happen (a go-live publishes again); anywhere else it
+            // means another submission came first, as Busy does.
             ErrorKind::Busy | ErrorKind::Stale => ErrorName::OfferBusy,
         };
         Self::new(name, error.message.clone())

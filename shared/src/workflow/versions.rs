@@ -161,7 +161,7 @@ fn same_source(record: &ImageRecord, image: &NewImage) -> bool {
                 os_vhd_url,
                 lun_vhd_details,
             },
-        ) => same_image_url(os_url, os_vhd_url) && *data_disks == lun_vhd_details.len(),
+        ) => same_image_url(os_url, os_vhd_url) && same_data_disks(data_disks, lun_vhd_details),
         // Azure resource ids are case-insensitive.
         (
             ImageSource::Gallery { resource_id },
@@ -173,11 +173,35 @@ fn same_source(record: &ImageRecord, image: &NewImage) -> bool {
     }
 }
 
+/// The same data disks: as many, each the same VHD (by LUN order), signatures aside.
+fn same_data_disks(recorded: &[String], new: &[serde_json::Value]) -> bool {
+    let mut new: Vec<(i64, &str)> = new
+        .iter()
+        .map(|d| {
+            let lun = d
+                .get("lun")
+                .or_else(|| d.get("lunNumber"))
+                .and_then(serde_json::Value::as_i64);
+            let url = d
+                .get("lunVhdUrl")
+                .or_else(|| d.get("uri"))
+                .and_then(serde_json::Value::as_str);
+            (lun.unwrap_or(i64::MAX), url.unwrap_or_default())
+        })
+        .collect();
+    new.sort_by_key(|(lun, _)| *lun);
+    recorded.len() == new.len()
+        && recorded
+            .iter()
+            .zip(&new)
+            .all(|(have, (_, want))| same_image_url(have, want))
+}
+
 fn data_disks(images: &[ImageRecord]) -> usize {
     images
         .iter()
-        .map(|i| match i.source {
-            ImageSource::Sas { data_disks, .. } => data_disks,
+        .map(|i| match &i.source {
+            ImageSource::Sas { data_disks, .. } => data_disks.len(),
             _ => 0,
         })
         .max()
@@ -234,7 +258,7 @@ mod tests {
                 image_type: image_type.map(str::to_owned),
                 source: ImageSource::Sas {
                     os_url: url(image),
-                    data_disks: 0,
+                    data_disks: vec![],
                 },
             }],
             active,

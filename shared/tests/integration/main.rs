@@ -4,6 +4,7 @@
 
 mod against_emulator;
 mod errors_and_redaction;
+mod federation;
 mod image_map_properties;
 mod ingestion_client;
 mod request_shapes;

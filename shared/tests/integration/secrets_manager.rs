@@ -168,7 +168,10 @@ async fn a_secret_that_cannot_be_read_fails_the_first_call_by_name_not_the_cold_
         .get_offer("contoso", "contoso-linux", OfferView::Draft)
         .await
         .unwrap_err();
-    let named = WorkflowError::from_market(&err.into());
+    let named = WorkflowError::from_market(&shared::marketplace::MarketError::new(
+        err.kind,
+        err.to_string(),
+    ));
     assert_eq!(named.name, ErrorName::ConfigError, "{named}");
     assert!(named.message.contains("ResourceNotFound"), "{named}");
     assert!(named.message.contains("client secret"), "{named}");

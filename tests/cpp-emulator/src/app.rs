@@ -11,6 +11,7 @@ use crate::clock::VirtualClock;
 use crate::config::EmulatorConfig;
 use crate::error::ApiError;
 use crate::faults::{FaultSet, merge_at};
+use crate::federation::sts::Federation;
 use crate::ingestion::Ingestion;
 use crate::observe::{LoggedRequest, RequestLog};
 use crate::offers::Store;
@@ -27,6 +28,7 @@ pub(crate) struct App {
     faults: Mutex<FaultSet>,
     log: Mutex<RequestLog>,
     ingestion: Mutex<Ingestion>,
+    federation: Mutex<Federation>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -56,7 +58,13 @@ impl App {
             faults: Mutex::new(FaultSet::default()),
             log: Mutex::new(RequestLog::default()),
             ingestion: Mutex::new(ingestion),
+            federation: Mutex::new(Federation::default()),
         }
+    }
+
+    /// The STS stand-in and the app's federated credentials.
+    pub(crate) fn federation(&self) -> MutexGuard<'_, Federation> {
+        lock(&self.federation)
     }
 
     /// The Product Ingestion state with every job whose time has come finished.

@@ -15,6 +15,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::app::App;
+use crate::federation::credentials::check;
+use crate::federation::jwt::Signer;
+
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 use crate::error::ApiError;
 use crate::ingestion::error::PiError;
 use crate::ingestion::{PI_RESOURCE, PI_SCOPE};
@@ -139,7 +143,7 @@ fn aad_error(status: StatusCode, error: &str, description: &str) -> Response {
 }
 
 /// The clock tokens are issued and checked on (`tokens_on_real_clock`).
-fn token_clock(app: &App) -> OffsetDateTime {
+pub(crate) fn token_clock(app: &App) -> OffsetDateTime {
     if app.config.tokens_on_real_clock {
         OffsetDateTime::now_utc()
     } else {
@@ -157,6 +161,37 @@ fn read_form(app: &App, body: &Bytes) -> Result<HashMap<String, String>, Box<Res
             "unsupported_grant_type",
             "AADSTS70003: The app requested an unsupported grant type. Use client_credentials.",
         )));
+    }
+    // A federated client assertion stands in for the secret (AWS outbound identity federation).
+    if let Some(assertion) = form.get("client_assertion") {
+        if field("client_assertion_type") != JWT_BEARER {
+            return Err(Box::new(aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "AADSTS50027: client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+            )));
+        }
+        if field("client_id") != app.config.client_id {
+            return Err(Box::new(aad_error(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized_client",
+                "AADSTS700016: Application with identifier was not found in the directory.",
+            )));
+        }
+        let federation = app.federation();
+        let jwks = federation
+            .signer
+            .as_ref()
+            .map(Signer::jwks)
+            .unwrap_or_default();
+        return match check(assertion, &jwks, &federation.credentials, token_clock(app)) {
+            Ok(()) => Ok(form),
+            Err(refused) => Err(Box::new(aad_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                &refused.description,
+            ))),
+        };
     }
     if field("client_id") != app.config.client_id
         || field("client_secret") != app.config.client_secret

@@ -31,6 +31,7 @@ pub(crate) fn router() -> Router<Arc<App>> {
         .route("/requests", get(requests).delete(clear_requests))
         .route("/tokens/revoke", post(revoke_tokens))
         .nest("/ingestion", crate::ingestion::control::router())
+        .nest("/federation", crate::federation::sts::control())
 }
 
 async fn seed_offer(State(app): State<Arc<App>>, body: Bytes) -> Result<Response, ApiError> {

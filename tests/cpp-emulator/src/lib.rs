@@ -9,6 +9,7 @@ mod config;
 mod control;
 mod error;
 mod faults;
+mod federation;
 mod ingestion;
 mod observe;
 mod offers;
@@ -21,6 +22,7 @@ mod validation;
 
 pub use config::{EmulatorConfig, LocationStyle, StepDurations};
 pub use faults::{Fault, FaultAction};
+pub use federation::{DEFAULT_CALLER_ROLE, ENTRA_AUDIENCE, FederatedCredential};
 pub use ingestion::settings::{IngestionSettings, LiveModel};
 pub use ingestion::{
     DEFAULT_LIVE_SUBMISSION_ID, DEFAULT_PLAN_ID, DEFAULT_PRODUCT_EXTERNAL_ID, DEFAULT_PRODUCT_ID,

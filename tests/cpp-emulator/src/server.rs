@@ -247,6 +247,39 @@ impl RunningEmulator {
         self.app.ingestion().settings = settings;
     }
 
+    /// The issuer of the STS stand-in's tokens: `{base}/sts-issuer`.
+    pub fn sts_issuer(&self) -> String {
+        crate::federation::sts::issuer(&self.app)
+    }
+
+    /// The STS endpoint, for `AWS_ENDPOINT_URL_STS`.
+    pub fn sts_url(&self) -> String {
+        format!("{}/sts", self.base_url)
+    }
+
+    /// Trusts tokens of `credential` on the app registration (as a federated identity credential does).
+    pub fn add_federated_credential(&self, credential: crate::FederatedCredential) {
+        self.app.federation().credentials.push(credential);
+    }
+
+    /// Signs the STS requests of access key `access_key_id` as `role_arn`.
+    pub fn map_caller(&self, access_key_id: &str, role_arn: &str) {
+        self.app
+            .federation()
+            .callers
+            .insert(access_key_id.to_owned(), role_arn.to_owned());
+    }
+
+    /// Outbound identity federation on or off in the simulated AWS account.
+    pub fn set_federation_enabled(&self, enabled: bool) {
+        self.app.federation().enabled = enabled;
+    }
+
+    /// Every web identity token the STS stand-in issued.
+    pub fn issued_web_identity_tokens(&self) -> Vec<String> {
+        self.app.federation().issued.clone()
+    }
+
     pub fn shutdown(self) {
         drop(self);
     }

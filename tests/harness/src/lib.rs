@@ -141,6 +141,50 @@ impl Harness {
             .unwrap_or_default()
     }
 
+    /// A harness whose functions sign in with no secret: the role's web identity token from the
+    /// emulator's STS stand-in, trusted by a federated credential (`CPP_CREDENTIAL=awsFederation`).
+    pub async fn federated() -> Self {
+        let mut h = Self::start().await;
+        let base = h.emulator.base_url();
+        let config = functions_config_federated(&base);
+        h.emulator
+            .add_federated_credential(cpp_emulator::FederatedCredential {
+                issuer: h.emulator.sts_issuer(),
+                subject: cpp_emulator::DEFAULT_CALLER_ROLE.into(),
+                audiences: vec![cpp_emulator::ENTRA_AUDIENCE.into()],
+            });
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+                .endpoint_url(h.emulator.sts_url())
+                .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+                .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                    "AKIDFUNCTIONROLE",
+                    "role-session-key",
+                    None,
+                    None,
+                    "harness",
+                ))
+                .build(),
+        );
+        let identity = shared::federation::WebIdentity::with_client(sts);
+        let options = ClientOptions {
+            clock: h.clock.clone(),
+            retry: RetrySettings {
+                min_delay: Duration::from_millis(200),
+                ..RetrySettings::default()
+            },
+            request_timeout: Duration::from_secs(2),
+            connect_timeout: Duration::from_secs(1),
+        };
+        h.deps.cpp = CppClient::with_options(&config, identity.clone(), options.clone())
+            .unwrap_or_else(|e| panic!("client: {e}"));
+        h.deps.ingestion = IngestionClient::with_options(&config, identity, options, fast_jobs())
+            .unwrap_or_else(|e| panic!("client: {e}"));
+        h.deps.config = config;
+        h
+    }
+
     /// Moves the emulator's clock and the client's clock together.
     pub fn advance(&self, by: Duration) {
         self.emulator.advance_clock(by);
@@ -213,6 +257,23 @@ pub fn functions_config(
             .or(fixed)
             .map(str::to_owned)
     })
+}
+
+/// The functions' configuration with `CPP_CREDENTIAL=awsFederation`: no secret anywhere.
+fn functions_config_federated(base: &str) -> Config {
+    let ingestion = format!("{base}/rp/product-ingestion");
+    Config::from_lookup(|name| {
+        match name {
+            "CPP_API_BASE_URL" | "CPP_LOGIN_BASE_URL" => Some(base),
+            "INGESTION_API_BASE_URL" => Some(ingestion.as_str()),
+            "CPP_TENANT_ID" => Some("tenant-1"),
+            "CPP_CLIENT_ID" => Some("emulator-client-id"),
+            "CPP_CREDENTIAL" => Some("awsFederation"),
+            _ => None,
+        }
+        .map(str::to_owned)
+    })
+    .unwrap_or_else(|e| panic!("config: {e}"))
 }
 
 /// Job waits at the pace of the emulator's fast draft jobs.

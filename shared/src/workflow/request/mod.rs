@@ -193,12 +193,17 @@ impl PublishRequest {
         }
         check_id("offerId", &self.offer_id)?;
         check_id("planId", &self.plan_id)?;
-        let plan_chars = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        // Partner Center plan ids may also hold '_'; CPP's may not.
+        let underscore = self.api() == Api::ProductIngestion;
+        let plan_chars = |c: char| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || (underscore && c == '_')
+        };
         if !self.plan_id.chars().all(plan_chars) || self.plan_id.ends_with('-') {
+            let allowed = if underscore { "'-' and '_'" } else { "'-'" };
             return Err(field_error(
                 "planId",
                 &format!(
-                    "{:?} must be lowercase letters, digits and '-', not ending in '-'",
+                    "{:?} must be lowercase letters, digits and {allowed}, not ending in '-'",
                     self.plan_id
                 ),
             ));

@@ -63,6 +63,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/{tenant}/oauth2/token", post(auth::token))
         .route("/{tenant}/oauth2/v2.0/token", post(auth::token_v2))
         .merge(api)
+        .merge(crate::federation::sts::router())
         .nest(PI_PREFIX, ingestion::routes::router(app.clone()))
         .nest("/_emulator", control::router())
         .fallback(not_found)

@@ -7,6 +7,7 @@ mod binary;
 mod common;
 mod control;
 mod faults;
+mod federation;
 mod offers;
 mod operations;
 mod publishing;

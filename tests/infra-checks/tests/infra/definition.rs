@@ -292,10 +292,10 @@ fn every_transition_names_a_state_and_every_state_is_reachable() {
     );
     assert_found(
         asl::transition_problems(&broken(
-            "/States/RouteOnGoLiveOutcome/Choices/2/Next",
+            "/States/RouteOnGoLiveOutcome/Choices/1/Next",
             json!("UpdateAndPublish"),
         )),
-        "PublishBeforeGoLive cannot be reached",
+        "RecordVersionStillMissing cannot be reached",
     );
     assert_found(
         asl::transition_problems(&without(
@@ -442,6 +442,36 @@ fn flow_problems(definition: &Asl) -> Vec<String> {
             ),
             &["failed"],
             FailsWith("OperationFailed", "ended canceled without a message"),
+        ),
+        (
+            "a publish another submission came before",
+            after(
+                definition,
+                check,
+                json!({"operationStatus": "superseded", "operation": running("publish"), "messages": ["another submission came first"]}),
+            ),
+            &[],
+            Calls(publish),
+        ),
+        (
+            "a go-live whose preview another replaced",
+            after(
+                definition,
+                check,
+                json!({"operationStatus": "superseded", "operation": running("goLive"), "messages": ["another submission came first"]}),
+            ),
+            &[],
+            Calls(publish),
+        ),
+        (
+            "a go-live superseded again after publishing first",
+            after(
+                definition,
+                check,
+                json!({"operationStatus": "superseded", "operation": running("goLive"), "publishedForGoLive": true, "messages": ["another submission came first"]}),
+            ),
+            &["failed"],
+            FailsWith("OperationFailed", "ended superseded"),
         ),
         (
             "a status the definition does not know",

@@ -97,7 +97,7 @@ pub async fn submissions(h: &Harness) -> Vec<Submission> {
 
 /// Another client with the same credentials, for looking at CPP without touching the one under test.
 pub fn observer(h: &Harness) -> CppClient {
-    let ClientSecretSource::Value(secret) = &h.deps.config.client_secret else {
+    let Some(ClientSecretSource::Value(secret)) = &h.deps.config.client_secret else {
         panic!("the harness configures the secret itself");
     };
     client(h, secret.expose_secret(), Duration::from_secs(2))

@@ -125,7 +125,7 @@ async fn microsofts_refusal_of_a_draft_is_rejected_with_its_message() {
 }
 
 #[tokio::test]
-async fn a_go_live_refused_as_not_the_latest_is_named_busy_and_never_sent_blindly_again() {
+async fn a_go_live_refused_as_not_the_latest_publishes_again_and_never_retries_the_same_go_live() {
     let h = Harness::start().await;
     let previewed = published(&h, "1.1.0").await;
     // Microsoft answers the go-live with a job that already ended: another preview came first (Q5).
@@ -142,15 +142,60 @@ async fn a_go_live_refused_as_not_the_latest_is_named_busy_and_never_sent_blindl
             body: Some(stale),
         },
     ));
-    let err = go_live(&h, &previewed).await.unwrap_err();
-    assert_eq!(err.name, ErrorName::OfferBusy, "{err}");
-    assert!(err.message.contains("not the latest"), "{err}");
+    let state = go_live(&h, &previewed).await.unwrap();
+    assert_eq!(
+        state.outcome,
+        Some(shared::workflow::GoLiveOutcome::VersionMissing),
+        "back to publishing"
+    );
+    assert!(
+        state.messages.iter().any(|m| m.contains("published again")),
+        "{:?}",
+        state.messages
+    );
     assert_eq!(
         h.count("POST", "/rp/product-ingestion/configure"),
         3,
-        "one go-live POST, not retried by the client"
+        "one go-live POST, not sent again"
     );
-    // The state machine's retry reads everything again and goes live with the newest preview.
-    let live = until_done(&h, go_live(&h, &previewed).await.unwrap()).await;
+    // As the state machine does: publish first (the finished publish of this draft is resumed), then go live.
+    let republished = until_done(&h, update(&h, &state).await.unwrap()).await;
+    assert_eq!(republished.operation_status, Some(RunStatus::Succeeded));
+    let live = until_done(&h, go_live(&h, &republished).await.unwrap()).await;
     assert_eq!(live.operation_status, Some(RunStatus::Succeeded));
+    assert_eq!(
+        h.count("POST", "/rp/product-ingestion/configure"),
+        4,
+        "then one go-live, accepted"
+    );
+}
+
+#[tokio::test]
+async fn a_go_live_job_that_fails_later_as_not_the_latest_is_superseded_not_failed() {
+    let h = Harness::start().await;
+    let previewed = published(&h, "1.1.0").await;
+    let started = go_live(&h, &previewed).await.unwrap();
+    let job = started.operation.as_ref().unwrap().at.id.clone().unwrap();
+    let stale = serde_json::json!({"jobId": job, "jobStatus": "completed", "jobResult": "failed",
+        "errors": [{"code": "conflict", "message": "The submission cannot be pushed to live as its not the latest submission."}]});
+    h.emulator.inject_fault(crate::support::fault(
+        "GET",
+        "/status",
+        1,
+        test_harness::cpp_emulator::FaultAction::Status {
+            status: 200,
+            retry_after: None,
+            body: Some(stale),
+        },
+    ));
+    let checked = check(&h, &started).await.unwrap();
+    assert_eq!(checked.operation_status, Some(RunStatus::Superseded));
+    assert!(
+        checked
+            .messages
+            .iter()
+            .any(|m| m.contains("not the latest")),
+        "{:?}",
+        checked.messages
+    );
 }

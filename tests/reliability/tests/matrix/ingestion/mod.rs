@@ -1,6 +1,7 @@
 //! The Product Ingestion backend: the same handlers on the emulator's Partner Center offer.
 
 mod errors;
+mod federation;
 mod images;
 mod lifecycle;
 mod quirks;
