@@ -29,7 +29,8 @@ pub struct LoggedRequest {
     pub status: u16,
     pub if_match: Option<String>,
     pub has_bearer: bool,
-    /// JSON body; form bodies as an object of their fields without `client_secret`.
+    /// JSON body; form bodies as an object of their fields without `client_secret` or
+    /// `client_assertion` (credentials both).
     pub body: Option<Value>,
     /// The injected fault that hit this request, e.g. `status 503`, `dropAfterHandling`.
     pub fault: Option<String>,
@@ -81,7 +82,7 @@ fn loggable_body(path: &str, headers: &HeaderMap, body: &Bytes) -> Option<Value>
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if is_form {
         let fields: Map<String, Value> = url::form_urlencoded::parse(body)
-            .filter(|(k, _)| k != "client_secret")
+            .filter(|(k, _)| k != "client_secret" && k != "client_assertion")
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect();
         return Some(Value::Object(fields));

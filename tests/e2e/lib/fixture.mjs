@@ -39,7 +39,8 @@ export function testLogsCarryNoSecrets(context) {
 export function assertNoSecrets(value, what) {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   // A signature may appear as sig=REDACTED (shared/src/redact.rs); emulator tokens are 64 hex digits.
-  for (const secret of [/sig=(?!REDACTED)/i, /SECRETsig/, /emulator-client-secret/, /Bearer\s+[0-9a-f]{8}/i, /access_token/]) {
+  // A JWT (the web identity token, the client assertion) starts with a base64url JSON header: eyJ.
+  for (const secret of [/sig=(?!REDACTED)/i, /SECRETsig/, /emulator-client-secret/, /Bearer\s+[0-9a-f]{8}/i, /access_token/, /eyJ[\w-]{8,}\.eyJ/]) {
     assert.doesNotMatch(text, secret, `${what} must not carry ${secret}`);
   }
 }

@@ -14,7 +14,7 @@ export async function startFunction({ name, binary, watchUrl, env, logDir }) {
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '4096',
     AWS_LAMBDA_RUNTIME_API: `${watchUrl}/.rt/${name}`,
   };
-  const fn = { name, stopped: false, proc: null, restarts: 0 };
+  const fn = { name, env: lambdaEnv, stopped: false, proc: null, restarts: 0 };
   const launch = async () => {
     fn.proc = await startProcess({ name, command: binary, env: lambdaEnv, cwd: REPO_ROOT, logDir });
     fn.proc.exitedPromise.then(async () => {

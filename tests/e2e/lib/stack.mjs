@@ -16,6 +16,8 @@ const STATE_MACHINE = 'marketplace-publish';
 // The emulator's default credentials: the functions log in with them like with a real service principal.
 const CLIENT_ID = 'emulator-client-id';
 const CLIENT_SECRET = 'emulator-client-secret';
+// The role the emulator's STS stand-in signs for (cpp_emulator::DEFAULT_CALLER_ROLE).
+const FUNCTION_ROLE = 'arn:aws:iam::111122223333:role/marketplace-publisher-functions';
 
 const VENV_BIN = join(REPO_ROOT, '.venv', 'bin');
 const TARGET_DIR = process.env.CARGO_TARGET_DIR
@@ -28,7 +30,7 @@ export const binary = (name) => join(TARGET_DIR, 'debug', name);
  * `env` adds configuration for the functions (e.g. CPP_MAX_IMAGES_PER_PLAN).
  * Returns handles to each part and stop(), which is safe to call more than once.
  */
-export async function startStack({ name = 'e2e', env = {}, log = () => {} } = {}) {
+export async function startStack({ name = 'e2e', env = {}, credential = 'secret', log = () => {} } = {}) {
   for (const tool of ['cargo-lambda', 'moto_server']) {
     if (!existsSync(join(VENV_BIN, tool))) throw new Error(`${tool} is missing from .venv: run tests/e2e/setup.sh`);
   }
@@ -78,6 +80,13 @@ export async function startStack({ name = 'e2e', env = {}, log = () => {} } = {}
     await moto.createBucket(BUCKET);
     const stateMachineArn = await moto.createStateMachine(STATE_MACHINE, loadDefinition());
 
+    // awsFederation: no secret anywhere; the role's web identity token comes from the emulator's STS
+    // stand-in, trusted by a federated credential on the app (the subject: the role every caller has).
+    const federated = credential === 'awsFederation';
+    if (federated) {
+      const { issuer } = await emulator.control('GET', '/federation/credentials');
+      await emulator.control('POST', '/federation/credentials', { issuer, subject: FUNCTION_ROLE });
+    }
     const functionEnv = {
       ...baseEnv,
       ...awsEnv(motoUrl),
@@ -87,7 +96,9 @@ export async function startStack({ name = 'e2e', env = {}, log = () => {} } = {}
       CPP_TENANT_ID: 'e2e-tenant',
       CPP_CLIENT_ID: CLIENT_ID,
       // Only the functions get it, never watch (which would print it if passed as --env-var).
-      CPP_CLIENT_SECRET: CLIENT_SECRET,
+      ...(federated
+        ? { CPP_CREDENTIAL: 'awsFederation', AWS_ENDPOINT_URL_STS: `${emulatorUrl}/sts` }
+        : { CPP_CLIENT_SECRET: CLIENT_SECRET }),
       STATE_MACHINE_ARN: stateMachineArn,
       // As infra/template.yaml sets them: build-finished heeds only this bucket and prefix.
       MANIFEST_BUCKET: BUCKET,

@@ -211,6 +211,7 @@ fn the_environment_is_the_designed_one_and_never_holds_the_secret() {
         "CPP_TENANT_ID",
         "CPP_CLIENT_ID",
         "CPP_CLIENT_SECRET_ARN",
+        "CPP_CREDENTIAL",
         "CPP_PUBLISHER_ID",
         "CPP_MAX_IMAGES_PER_PLAN",
         "CPP_SAS_MIN_VALIDITY_DAYS",
@@ -239,7 +240,14 @@ fn the_environment_is_the_designed_one_and_never_holds_the_secret() {
         }
         assert_eq!(
             env.get("CPP_CLIENT_SECRET_ARN"),
-            Some(&json!({"Ref": "CppClientSecretArn"})),
+            Some(
+                &json!({"Fn::If": ["UseSecret", {"Ref": "CppClientSecretArn"}, {"Ref": "AWS::NoValue"}]})
+            ),
+            "{name}: the secret's ARN only in secret mode"
+        );
+        assert_eq!(
+            env.get("CPP_CREDENTIAL"),
+            Some(&json!({"Ref": "CredentialMode"})),
             "{name}"
         );
         for required in ["CPP_TENANT_ID", "CPP_CLIENT_ID"] {
@@ -258,10 +266,31 @@ fn the_environment_is_the_designed_one_and_never_holds_the_secret() {
     );
 }
 
+/// The statements of an IAM role's inline policies, each with the condition it is under (if any).
+fn role_statements(role: &Value) -> Vec<(Option<&str>, &Value)> {
+    let mut out = Vec::new();
+    for policy in role
+        .pointer("/Properties/Policies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (condition, policy) = match policy.get("Fn::If").and_then(Value::as_array) {
+            Some(branches) => (branches[0].as_str(), &branches[1]),
+            None => (None, policy),
+        };
+        let statements = policy
+            .pointer("/PolicyDocument/Statement")
+            .and_then(Value::as_array);
+        out.extend(statements.into_iter().flatten().map(|s| (condition, s)));
+    }
+    out
+}
+
 #[test]
 fn only_the_cpp_functions_read_the_secret_and_only_that_secret() {
     let template = template();
-    let mut readers = BTreeSet::new();
+    let mut with_role = BTreeSet::new();
     for (name, resource) in template.resources_of_type("AWS::Serverless::Function") {
         let policies = resource
             .pointer("/Properties/Policies")
@@ -273,19 +302,25 @@ fn only_the_cpp_functions_read_the_secret_and_only_that_secret() {
                 !actions.iter().any(|a| a.ends_with(":*") || *a == "*"),
                 "{name}: wildcard action in {statement}"
             );
-            if actions.iter().any(|a| a.starts_with("secretsmanager:")) {
-                assert_eq!(actions, ["secretsmanager:GetSecretValue"], "{name}");
-                assert_eq!(
-                    statement["Resource"],
-                    json!({"Ref": "CppClientSecretArn"}),
-                    "{name}"
-                );
-                readers.insert(name.to_owned());
-            }
+            assert!(
+                !actions
+                    .iter()
+                    .any(|a| a.starts_with("secretsmanager:") || a.starts_with("sts:")),
+                "{name}: {statement}"
+            );
+        }
+        if resource.pointer("/Properties/Role")
+            == Some(&json!({"Fn::GetAtt": ["PublisherRole", "Arn"]}))
+        {
+            assert!(
+                resource.pointer("/Properties/Policies").is_none(),
+                "{name}: a role and policies"
+            );
+            with_role.insert(name.to_owned());
         }
     }
     assert_eq!(
-        readers,
+        with_role,
         [
             "CheckLastOperationFunction",
             "UpdateAndPublishFunction",
@@ -293,6 +328,54 @@ fn only_the_cpp_functions_read_the_secret_and_only_that_secret() {
         ]
         .map(String::from)
         .into()
+    );
+    let role = template.resource("PublisherRole").unwrap();
+    assert_eq!(
+        role.pointer("/Properties/RoleName"),
+        Some(&json!({"Fn::Sub": "${AWS::StackName}-publisher"})),
+        "a fixed, stack-derived name"
+    );
+    let statements = role_statements(role);
+    for (condition, statement) in &statements {
+        let actions = statement_actions(statement);
+        assert!(
+            !actions.iter().any(|a| a.ends_with(":*") || *a == "*"),
+            "wildcard action in {statement}"
+        );
+        if actions
+            .iter()
+            .any(|a| a.starts_with("secretsmanager:") || a.starts_with("kms:"))
+        {
+            assert!(
+                matches!(condition, Some("UseSecret" | "HasSecretKmsKey")),
+                "the secret is read only in secret mode: {statement}"
+            );
+        }
+        if actions.contains(&"secretsmanager:GetSecretValue") {
+            assert_eq!(actions, ["secretsmanager:GetSecretValue"]);
+            assert_eq!(statement["Resource"], json!({"Ref": "CppClientSecretArn"}));
+        }
+    }
+    let (condition, token) = statements
+        .iter()
+        .find(|(_, s)| statement_actions(s) == ["sts:GetWebIdentityToken"])
+        .expect("the role may get a web identity token");
+    assert_eq!(
+        *condition,
+        Some("UseFederation"),
+        "only in awsFederation mode"
+    );
+    assert_eq!(
+        token["Condition"],
+        json!({"ForAllValues:StringEquals": {"sts:IdentityTokenAudience": "api://AzureADTokenExchange"},
+               "StringEquals": {"sts:SigningAlgorithm": "RS256"},
+               "NumericLessThanEquals": {"sts:DurationSeconds": 300}}),
+        "only for Entra's audience, RS256, five minutes at most"
+    );
+    let conditions = template.doc().pointer("/Conditions").unwrap();
+    assert_eq!(
+        conditions["UseFederation"],
+        json!({"Fn::Equals": [{"Ref": "CredentialMode"}, "awsFederation"]})
     );
 }
 
