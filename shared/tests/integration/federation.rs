@@ -216,3 +216,49 @@ async fn sts_failing_is_transient_and_the_tokens_never_show() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_expired_token_is_renewed_with_a_fresh_assertion_and_a_throttled_sts_is_transient() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    emulator.add_federated_credential(trusted(&emulator, DEFAULT_CALLER_ROLE));
+    let clock = Arc::new(ManualClock::starting_now());
+    let options = ClientOptions {
+        clock: clock.clone(),
+        ..options()
+    };
+    let identity = WebIdentity::with_client(sts(&emulator.sts_url()));
+    let cpp = CppClient::with_options(&config(&emulator.base_url()), identity, options).unwrap();
+    let read = || cpp.get_offer("contoso", "contosovirtualmachine", OfferView::Draft);
+    read().await.unwrap();
+    read().await.unwrap();
+    assert_eq!(
+        emulator.issued_web_identity_tokens().len(),
+        1,
+        "the app token is cached"
+    );
+    clock.advance(Duration::from_secs(3_600));
+    emulator.advance_clock(Duration::from_secs(3_600));
+    read().await.unwrap();
+    assert_eq!(
+        emulator.issued_web_identity_tokens().len(),
+        2,
+        "renewed with a fresh assertion"
+    );
+
+    clock.advance(Duration::from_secs(3_600));
+    emulator.advance_clock(Duration::from_secs(3_600));
+    // Throttled past the SDK's own retries (the stand-in answers 429 to every request).
+    emulator.inject_fault(test_harness::cpp_emulator::Fault {
+        method: Some("POST".into()),
+        path_contains: "/sts".into(),
+        times: 0,
+        action: test_harness::cpp_emulator::FaultAction::Status {
+            status: 429,
+            retry_after: None,
+            body: None,
+        },
+    });
+    let err = read().await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transient, "{err}");
+    assert!(err.message.contains("GetWebIdentityToken"), "{err}");
+}

@@ -8,6 +8,7 @@ use super::{go_live, start, until_done, update};
 
 #[tokio::test]
 async fn a_publication_reaches_live_on_both_apis_with_no_secret_configured() {
+    let (captured, _installed) = crate::captured::capture_trace();
     let h = Harness::federated().await;
     assert!(h.deps.config.client_secret.is_none());
     for request in [pi_request("1.1.0"), request("1.1.0")] {
@@ -30,10 +31,23 @@ async fn a_publication_reaches_live_on_both_apis_with_no_secret_configured() {
         "only the v2 endpoint, with assertions"
     );
     let shown = format!("{:?}", h.deps);
-    for jwt in h.emulator.issued_web_identity_tokens() {
+    let logs = captured.text();
+    assert!(
+        logs.contains("Product Ingestion call") && logs.contains("CPP call"),
+        "the run was logged"
+    );
+    let issued = h.emulator.issued_web_identity_tokens();
+    assert!(!issued.is_empty());
+    for jwt in issued {
+        // Its signature is what makes it a credential.
+        let signature = jwt.rsplit('.').next().unwrap_or_default();
         assert!(
-            !shown.contains(&jwt),
-            "a web identity token shows in the dependencies' Debug"
+            !shown.contains(signature),
+            "a web identity token shows in Debug"
+        );
+        assert!(
+            !logs.contains(signature),
+            "a web identity token shows in the logs at TRACE"
         );
     }
 }
