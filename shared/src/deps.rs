@@ -8,7 +8,8 @@ use crate::config::{Config, CredentialMode};
 use crate::cpp::CppClient;
 use crate::credential::Credential;
 use crate::federation::WebIdentity;
-use crate::ingestion::IngestionClient;
+use crate::http::{ClientOptions, http_client};
+use crate::ingestion::{IngestionClient, IngestionOptions};
 use crate::marketplace::{
     Activity, Api, Draft, MarketError, Marketplace, NewVersion, OfferId, OperationKind,
     OperationRef, OperationReport, PlanVersions, Slot, Written,
@@ -45,9 +46,22 @@ impl Deps {
         };
         let failed =
             |e: crate::http::ApiError| WorkflowError::new(ErrorName::ConfigError, e.to_string());
-        // One credential for both: one Entra app serves both APIs, for a token of each audience.
-        let cpp = CppClient::new(&config, credential.clone()).map_err(failed)?;
-        let ingestion = IngestionClient::new(&config, credential).map_err(failed)?;
+        // One credential for both: one Entra app serves both APIs, for a token of each audience;
+        // and one TLS configuration and connection pool.
+        let defaults = ClientOptions::default();
+        let options = ClientOptions {
+            http: Some(http_client(defaults.connect_timeout).map_err(failed)?),
+            ..defaults
+        };
+        let cpp = CppClient::with_options(&config, credential.clone(), options.clone())
+            .map_err(failed)?;
+        let ingestion = IngestionClient::with_options(
+            &config,
+            credential,
+            options,
+            IngestionOptions::default(),
+        )
+        .map_err(failed)?;
         Ok(Self {
             config,
             cpp,

@@ -31,6 +31,9 @@ pub struct ClientOptions {
     /// Longest wait for one response; each attempt also stops at the end of the call's budget.
     pub request_timeout: Duration,
     pub connect_timeout: Duration,
+    /// A connection pool and TLS configuration to share (both APIs' clients of a function use one);
+    /// `None` builds one with `connect_timeout`.
+    pub http: Option<reqwest::Client>,
 }
 
 impl Default for ClientOptions {
@@ -40,6 +43,7 @@ impl Default for ClientOptions {
             retry: RetrySettings::default(),
             request_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
+            http: None,
         }
     }
 }
@@ -112,6 +116,15 @@ impl ApiRequest<'_> {
     }
 }
 
+/// The HTTP client of a function's calls to Microsoft: one TLS configuration and connection pool.
+pub fn http_client(connect_timeout: Duration) -> Result<reqwest::Client, ApiError> {
+    reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .user_agent(concat!("marketplace-publisher/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ApiError::new(ErrorKind::Config, "client", format!("HTTP client: {e}")))
+}
+
 impl ApiClient {
     /// A client of the API `api` accepting tokens for `resource`, signed in as the configured app.
     pub(crate) fn new(
@@ -121,15 +134,11 @@ impl ApiClient {
         credential: Credential,
         options: ClientOptions,
     ) -> Result<Self, ApiError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.request_timeout)
-            .user_agent(concat!("marketplace-publisher/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                ApiError::new(ErrorKind::Config, "client", format!("HTTP client: {e}"))
-                    .from_api(api)
-            })?;
+        // Every request carries its own timeout (see `execute`), so a shared client serves both APIs.
+        let http = match options.http {
+            Some(shared) => shared,
+            None => http_client(options.connect_timeout).map_err(|e| e.from_api(api))?,
+        };
         let tokens = TokenProvider::new(
             &config.login_base_url,
             &config.tenant_id,

@@ -47,6 +47,7 @@ pub fn client_with(base: &str, secret: &str, clock: Arc<ManualClock>) -> CppClie
         retry: retry(),
         request_timeout: Duration::from_secs(2),
         connect_timeout: Duration::from_secs(1),
+        http: None,
     };
     CppClient::with_options(&config(base, base), SecretString::from(secret), options).unwrap()
 }

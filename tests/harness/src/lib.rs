@@ -68,6 +68,7 @@ impl Harness {
             },
             request_timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(1),
+            http: None,
         };
         let client =
             CppClient::with_options(&config, SecretString::from(secret.clone()), options.clone())
@@ -176,6 +177,7 @@ impl Harness {
             },
             request_timeout: Duration::from_secs(2),
             connect_timeout: Duration::from_secs(1),
+            http: None,
         };
         h.deps.cpp = CppClient::with_options(&config, identity.clone(), options.clone())
             .unwrap_or_else(|e| panic!("client: {e}"));

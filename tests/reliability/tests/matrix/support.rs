@@ -133,6 +133,7 @@ pub fn client(h: &Harness, secret: &str, request_timeout: Duration) -> CppClient
         },
         request_timeout,
         connect_timeout: Duration::from_secs(1),
+        http: None,
     };
     CppClient::with_options(
         &h.deps.config,
