@@ -35,7 +35,7 @@ emulator:
 
 # The whole pipeline on this machine (tests/e2e/README.md): the real state machine run by
 # aws-local-stepfunctions on Node 22, the functions behind `cargo lambda watch`, moto_server for S3 and
-# Step Functions, the CPP emulator for Microsoft. tests/e2e/setup.sh installs the pinned tools.
+# Step Functions, the emulator for Microsoft (both APIs). tests/e2e/setup.sh installs the pinned tools.
 E2E_NODE := .tools/e2e/node_modules/.bin/node
 E2E_TAP := target/e2e/results.tap
 # target/debug/{cpp-emulator,<function>} come from the build `make test` makes (a no-op right after it):

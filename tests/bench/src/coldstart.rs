@@ -7,10 +7,12 @@ use std::time::Duration;
 use cpp_emulator::{EmulatorConfig, StepDurations};
 use serde::Serialize;
 use serde_json::{Value, json};
+use shared::config::Api;
 
 use crate::BenchResult;
 use crate::aws;
-use crate::pipeline::{BUCKET, MANIFEST_PREFIX, World, manifest};
+use crate::offers::manifest;
+use crate::pipeline::{BUCKET, MANIFEST_PREFIX, World};
 use crate::runtime_api::{ColdStart, RuntimeApi};
 use crate::stats::{Summary, median_u64};
 
@@ -219,7 +221,7 @@ fn environment(function: &str, secret: Secret, world: &World) -> Vec<(String, St
 }
 
 fn state(offer: &str, action: &str) -> Value {
-    let mut state = manifest(offer, "1.1.0");
+    let mut state = manifest(Api::Cpp, offer, "1.1.0");
     state["goLive"] = json!("manual");
     state["action"] = json!(action);
     state
@@ -235,15 +237,15 @@ async fn prepare(function: &str, world: &World, secret: Secret, run: usize) -> B
     let offer = format!("cold-{function}-{tag}-{run:03}");
     Ok(match function {
         // A manifest sent directly; Step Functions answers a repeated start of a running execution alike.
-        "build-finished" => manifest("cold-build-finished", "1.1.0"),
+        "build-finished" => manifest(Api::Cpp, "cold-build-finished", "1.1.0"),
         // A fresh offer each run: add the version, PUT, publish.
         "update-and-publish" => {
-            world.seed(&offer);
+            world.seed(Api::Cpp, &offer);
             state(&offer, "publish")
         }
         // A publish an hour into certification.
         "check-last-operation" => {
-            world.seed(&offer);
+            world.seed(Api::Cpp, &offer);
             let published = world
                 .functions
                 .invoke("update-and-publish", state(&offer, "publish"))
@@ -254,7 +256,7 @@ async fn prepare(function: &str, world: &World, secret: Secret, run: usize) -> B
         }
         // A publish waiting at sign-off, and a person's go-live execution.
         "validate-and-go-live" => {
-            world.seed(&offer);
+            world.seed(Api::Cpp, &offer);
             world
                 .functions
                 .invoke("update-and-publish", state(&offer, "publish"))

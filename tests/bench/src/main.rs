@@ -4,7 +4,10 @@
 
 mod aws;
 mod coldstart;
+mod endpoints;
+mod offers;
 mod pipeline;
+mod product;
 mod report;
 mod runtime_api;
 mod scenarios;
@@ -17,6 +20,11 @@ mod throughput;
 use std::path::{Path, PathBuf};
 
 use report::Report;
+
+/// How the Product Ingestion runs pace the jobs they wait for inside an invocation (pipeline.rs).
+const INGESTION_PACE: &str = "production pacing: IngestionOptions::default() (a draft edit's job read every 2 s, \
+up to 60 s; a new submission's job read every 2 s until it has started) against the emulator's default 2 s draft \
+job, in real time; submissions run on the simulated clock";
 
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -137,8 +145,15 @@ async fn main() -> BenchResult<()> {
     };
     eprintln!("bench: API calls and waiting cost ...");
     let scenarios = scenarios::run().await?;
-    eprintln!("bench: throughput ({} pipelines) ...", options.pipelines);
-    let throughput = throughput::run(options.pipelines).await?;
+    let mut throughput = Vec::new();
+    for api in offers::APIS {
+        eprintln!(
+            "bench: throughput, {} ({} pipelines) ...",
+            api.title(),
+            options.pipelines
+        );
+        throughput.push(throughput::run(api, options.pipelines).await?);
+    }
 
     let mut report = Report {
         command: format!("make bench (target/release/bench {})", args.join(" ")),
@@ -150,10 +165,11 @@ async fn main() -> BenchResult<()> {
                      infra/statemachine/publish.asl.json (Choice, Wait, Retry, Catch, Parallel as defined); \
                      build-finished against local S3 and Step Functions stand-ins; not the e2e harness"
             .into(),
+        ingestion_pace: INGESTION_PACE.into(),
         api_calls: scenarios.api,
         waiting: scenarios.timelines,
         price_per_1000_transitions_usd: scenarios::PRICE_PER_TRANSITION * 1000.0,
-        throughput: Some(throughput),
+        throughput,
         checks: Vec::new(),
     };
     report.evaluate();

@@ -1,7 +1,6 @@
 //! One emulator with everything the pipeline runs against, and the functions' handlers called in-process
 //! in the order the state machine calls them (statemachine.rs runs the real definition).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
@@ -10,14 +9,13 @@ use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use cpp_emulator::{Emulator, EmulatorConfig, LoggedRequest, RunningEmulator};
 use lambda_runtime::{Context, LambdaEvent};
 use secrecy::SecretString;
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::clock::Clock;
 use shared::config::TriggerConfig;
 use shared::cpp::{ClientOptions, CppClient};
 use shared::deps::Deps;
-use shared::ingestion::IngestionClient;
+use shared::ingestion::{IngestionClient, IngestionOptions};
 use shared::workflow::WorkflowError;
-use test_harness::{PLAN, PUBLISHER, SEEDED_VERSION};
 
 use crate::BenchResult;
 use crate::aws::{self, AwsStandIn};
@@ -30,7 +28,7 @@ pub const MANIFEST_PREFIX: &str = "manifests/";
 /// The Task timeout in the definition: each invocation's deadline.
 const TASK_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The three CPP-calling functions, each with its own client as separate Lambda functions have.
+/// The three functions that call Microsoft, each with its own client as separate Lambda functions have.
 pub struct Functions {
     update: Deps,
     check: Deps,
@@ -116,11 +114,12 @@ impl World {
                 SecretString::from(secret.clone()),
                 options.clone(),
             )?;
+            // Production pacing: draft jobs polled every 2 s (the emulator's take 2 s of real time).
             let ingestion = IngestionClient::with_options(
                 &config,
                 SecretString::from(secret.clone()),
                 options,
-                test_harness::fast_jobs(),
+                IngestionOptions::default(),
             )?;
             Ok(Deps {
                 config,
@@ -160,27 +159,6 @@ impl World {
     pub fn advance(&self, by: Duration) {
         self.emulator.advance_clock(by);
         self.clock.advance(by);
-    }
-
-    /// Seeds the test offer (plan gen2 holding 1.0.0, a second plan, unknown fields) as `offer`.
-    pub fn seed(&self, offer: &str) {
-        let mut document = test_harness::test_offer(&[SEEDED_VERSION]);
-        document["id"] = json!(offer);
-        self.emulator.seed_offer(document);
-    }
-
-    /// Uploads the build manifest of `offer` `version` and returns its storage event.
-    pub fn upload_manifest(&self, offer: &str, version: &str) -> Value {
-        let key = format!("{MANIFEST_PREFIX}{offer}/{PLAN}/{version}.json");
-        self.aws.put_object(
-            BUCKET,
-            &key,
-            manifest(offer, version).to_string().into_bytes(),
-        );
-        json!({"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": aws::REGION,
-            "eventName": "ObjectCreated:Put",
-            "s3": {"bucket": {"name": BUCKET, "arn": format!("arn:aws:s3:::{BUCKET}")},
-                   "object": {"key": key, "size": 400}}}]})
     }
 
     /// build-finished on a storage event, then every execution it started, run to its end.
@@ -240,28 +218,11 @@ impl World {
         Ok((ending, time.now() - begun))
     }
 
-    /// The CPP requests received since the last call, by endpoint.
+    /// The requests the emulator received (either API) since the last call.
     pub fn take_requests(&self) -> Vec<LoggedRequest> {
         let requests = self.emulator.requests();
         self.emulator.clear_requests();
         requests
-    }
-
-    /// Whether `offer`'s `slot` holds `version` of plan gen2 with the build's image.
-    pub fn slot_holds(&self, offer: &str, slot: &str, version: &str) -> bool {
-        let expected = test_harness::sas_url(&image_name(offer, version));
-        self.emulator
-            .slot(PUBLISHER, offer, slot)
-            .and_then(|doc| {
-                doc["definition"]["plans"]
-                    .as_array()?
-                    .iter()
-                    .find(|p| p["planId"] == PLAN)
-                    .map(|p| {
-                        p[shared::cpp::VM_IMAGES_KEY][version]["osVhdUrl"] == expected.as_str()
-                    })
-            })
-            .unwrap_or(false)
     }
 }
 
@@ -272,24 +233,6 @@ pub struct Delivery {
     /// (execution name, ending, simulated seconds)
     pub executions: Vec<(String, Ending, u64)>,
     pub tally: Tally,
-}
-
-fn image_name(offer: &str, version: &str) -> String {
-    format!("{offer}-{version}")
-}
-
-/// A build manifest for `version` of plan gen2 of `offer`, going live automatically.
-pub fn manifest(offer: &str, version: &str) -> Value {
-    json!({
-        "publisherId": PUBLISHER,
-        "offerId": offer,
-        "planId": PLAN,
-        "version": version,
-        "osVhdUrl": test_harness::sas_url(&image_name(offer, version)),
-        "lunVhdDetails": [],
-        "notificationEmails": "release@contoso.com",
-        "goLive": "auto"
-    })
 }
 
 fn trigger_deps(url: &str, clock: Arc<BenchClock>) -> build_finished::Deps {
@@ -327,39 +270,4 @@ fn trigger_deps(url: &str, clock: Arc<BenchClock>) -> build_finished::Deps {
         sfn,
         clock,
     }
-}
-
-/// A CPP request's endpoint, named as the workflow thinks of it.
-pub fn endpoint(request: &LoggedRequest) -> String {
-    let path = request.path.trim_end_matches('/');
-    let method = request.method.as_str();
-    let name = if path.ends_with("/oauth2/token") {
-        "token"
-    } else if path.contains("/operations/") {
-        "operation"
-    } else if path.ends_with("/submissions") {
-        "submissions"
-    } else if path.ends_with("/publish") {
-        "publish"
-    } else if path.ends_with("/golive") {
-        "golive"
-    } else if path.ends_with("/slot/preview") {
-        "offer preview slot"
-    } else if path.ends_with("/slot/production") {
-        "offer production slot"
-    } else if path.contains("/offers/") && !path.contains("/slot/") {
-        "offer (draft)"
-    } else {
-        return format!("{method} {path}");
-    };
-    format!("{method} {name}")
-}
-
-/// Requests by endpoint.
-pub fn by_endpoint(requests: &[LoggedRequest]) -> BTreeMap<String, u64> {
-    let mut counts = BTreeMap::new();
-    for request in requests {
-        *counts.entry(endpoint(request)).or_default() += 1;
-    }
-    counts
 }
