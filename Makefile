@@ -67,7 +67,7 @@ demo:
 	DEMO_API=$(API) $(E2E_NODE) tests/e2e/demo.mjs
 
 # The benchmark, not a test (`make test` never runs it): cold start, memory and size of the release
-# binaries, CPP API calls, waiting cost and throughput, each next to its target and to the Python peer
+# binaries, the API calls of both Microsoft APIs, waiting cost and throughput, each next to its target and to the Python peer
 # cloudpub (installed at the versions in tools/bench-requirements.txt into .tools/bench-venv).
 # Prints a table and writes target/bench/report.json. More runs: make bench BENCH_ARGS="--runs 50".
 BENCH_VENV := .tools/bench-venv

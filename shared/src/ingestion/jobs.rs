@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::ingestion::IngestionClient;
 use crate::ingestion::documents::{JobStatus, job_messages};
 use crate::ingestion::lookup::in_context;
+use crate::ingestion::market::query_param;
 use crate::marketplace::{
     ErrorKind, MarketError, OfferId, OperationKind, OperationRef, OperationReport, RunStatus,
 };
@@ -180,13 +181,8 @@ impl IngestionClient {
         at: &OperationRef,
         kind: OperationKind,
     ) -> Result<OperationReport, MarketError> {
-        let (path, query) = at.location.split_once('?').unwrap_or((&at.location, ""));
-        let param = |name: &str| {
-            query
-                .split('&')
-                .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
-                .map(str::to_owned)
-        };
+        let path = at.location.split('?').next().unwrap_or_default();
+        let param = |name: &str| query_param(&at.location, name);
         let job_id = at.id.clone().unwrap_or_else(|| {
             path.trim_end_matches("/status")
                 .rsplit('/')

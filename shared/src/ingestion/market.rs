@@ -185,6 +185,7 @@ impl Marketplace for IngestionClient {
             "target": {"targetType": "preview"},
         });
         let at = self.submit(offer, submission, "publishing").await?;
+        let at = with_query(at, "product", Some(&product));
         Ok(with_query(at, "replaces", replaces.as_deref()))
     }
 
@@ -219,6 +220,7 @@ impl Marketplace for IngestionClient {
             "target": {"targetType": "live"},
         });
         let at = self.submit(offer, submission, "going live with").await?;
+        let at = with_query(at, "product", Some(&product));
         Ok(with_query(at, "submission", Some(preview.number())))
     }
 
@@ -228,7 +230,15 @@ impl Marketplace for IngestionClient {
         at: &OperationRef,
         kind: OperationKind,
     ) -> Result<OperationReport, MarketError> {
-        let product = self.product(offer).await?;
+        // The operation's location names its product: a check, often a cold start, needs no lookup.
+        let named = match at.location.strip_prefix("submission/") {
+            Some(rest) => rest.split('/').next().map(str::to_owned),
+            None => query_param(&at.location, "product"),
+        };
+        let product = match named.filter(|p| !p.is_empty()) {
+            Some(product) => product,
+            None => self.product(offer).await?,
+        };
         if at.location.starts_with("submission/") {
             let number = at.location.rsplit('/').next().unwrap_or_default();
             return self.submission_report(offer, &product, number, kind).await;
@@ -237,10 +247,20 @@ impl Marketplace for IngestionClient {
     }
 }
 
-/// `location?name=value`: what the check of this job needs to know, kept in the operation's location.
+/// `location?name=value&...`: what the check of this job needs to know, kept in the operation's location.
 fn with_query(mut at: OperationRef, name: &str, value: Option<&str>) -> OperationRef {
     if let Some(value) = value {
-        at.location = format!("{}?{name}={value}", at.location);
+        let joint = if at.location.contains('?') { '&' } else { '?' };
+        at.location = format!("{}{joint}{name}={value}", at.location);
     }
     at
+}
+
+/// The value of `name` in a location's query.
+pub(crate) fn query_param(location: &str, name: &str) -> Option<String> {
+    let (_, query) = location.split_once('?')?;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+        .map(str::to_owned)
 }

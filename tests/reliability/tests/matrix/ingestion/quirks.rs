@@ -77,3 +77,34 @@ async fn throttling_is_waited_out() {
     let state = update(&h, &start(pi_request("1.1.0"))).await.unwrap();
     assert_eq!(state.changed, Some(true));
 }
+
+#[tokio::test]
+async fn a_check_on_a_cold_start_looks_up_nothing_but_its_job() {
+    let mut h = Harness::start().await;
+    let state = update(&h, &start(pi_request("1.1.0"))).await.unwrap();
+    // A new cold start: a client that has learned no ids.
+    let cold = shared::ingestion::IngestionClient::with_options(
+        &h.deps.config,
+        secrecy::SecretString::from(
+            test_harness::cpp_emulator::EmulatorConfig::default().client_secret,
+        ),
+        shared::cpp::ClientOptions {
+            clock: h.clock.clone(),
+            ..Default::default()
+        },
+        test_harness::fast_jobs(),
+    )
+    .unwrap();
+    h.deps.ingestion = cold;
+    h.emulator.clear_requests();
+    let checked = check(&h, &state).await.unwrap();
+    assert_eq!(checked.operation_status, Some(RunStatus::Running));
+    let paths: Vec<String> = h.emulator.requests().into_iter().map(|r| r.path).collect();
+    assert!(
+        paths
+            .iter()
+            .all(|p| !p.ends_with("/product") && !p.ends_with("/plan")),
+        "{paths:?}"
+    );
+    assert!(paths.iter().any(|p| p.ends_with("/status")), "{paths:?}");
+}
