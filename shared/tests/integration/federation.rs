@@ -35,19 +35,7 @@ fn sts(url: &str) -> aws_sdk_sts::Client {
 
 /// The functions' configuration in `awsFederation` mode: no secret anywhere.
 fn config(base: &str) -> shared::config::Config {
-    let ingestion = format!("{base}/rp/product-ingestion");
-    shared::config::Config::from_lookup(|name| {
-        match name {
-            "CPP_API_BASE_URL" | "CPP_LOGIN_BASE_URL" => Some(base),
-            "INGESTION_API_BASE_URL" => Some(ingestion.as_str()),
-            "CPP_TENANT_ID" => Some("tenant-1"),
-            "CPP_CLIENT_ID" => Some("emulator-client-id"),
-            "CPP_CREDENTIAL" => Some("awsFederation"),
-            _ => None,
-        }
-        .map(str::to_owned)
-    })
-    .unwrap()
+    test_harness::functions_config_federated(base)
 }
 
 fn options() -> ClientOptions {

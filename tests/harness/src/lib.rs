@@ -262,7 +262,7 @@ pub fn functions_config(
 }
 
 /// The functions' configuration with `CPP_CREDENTIAL=awsFederation`: no secret anywhere.
-fn functions_config_federated(base: &str) -> Config {
+pub fn functions_config_federated(base: &str) -> Config {
     let ingestion = format!("{base}/rp/product-ingestion");
     Config::from_lookup(|name| {
         match name {
