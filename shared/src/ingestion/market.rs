@@ -59,10 +59,12 @@ impl Marketplace for IngestionClient {
         {
             return Ok(None);
         }
-        // While the first submission to a target runs, the target does not exist yet either.
+        // While the first submission to a target runs, the target does not exist yet either; once
+        // one succeeded, a 400 is a refusal to report, not "never published".
+        let published = entries.iter().any(|e| e.targets(target) && e.succeeded());
         let tree = match self.resource_tree(&product, target).await {
             Ok(tree) => tree,
-            Err(e) if e.status == Some(400) => return Ok(None),
+            Err(e) if e.status == Some(400) && !published => return Ok(None),
             Err(e) => return Err(in_context(&format!("reading the {target} of {offer}"), e)),
         };
         let Some(document) = techconfig::find(&tree, &plan_id) else {
