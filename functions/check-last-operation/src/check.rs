@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use shared::config::Config;
 use shared::marketplace::{Marketplace, OperationReport};
 use shared::workflow::polling::{min_wait, next_check};
+use shared::workflow::state::MAX_SUPERSEDED;
 use shared::workflow::{
     Action, ErrorName, OperationKind, OperationState, RunStatus, WorkflowError, WorkflowState,
 };
@@ -34,6 +35,20 @@ pub async fn check<M: Marketplace>(
         ?kind, ?status, step = state.step.as_deref(), progress = state.progress_percentage, poll = state.poll_count,
         "operation checked"
     );
+    if status == RunStatus::Superseded {
+        state.superseded += 1;
+        if state.superseded > MAX_SUPERSEDED {
+            return Err(WorkflowError::new(
+                ErrorName::OfferBusy,
+                format!(
+                    "{}: another submission came first {} times; the offer is too busy to publish to now (Microsoft said: {})",
+                    r.target(),
+                    state.superseded,
+                    state.messages.join(" ")
+                ),
+            ));
+        }
+    }
     if status != RunStatus::Running {
         state.next_check_seconds = None;
         return Ok(state);

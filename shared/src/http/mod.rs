@@ -116,6 +116,9 @@ impl ApiRequest<'_> {
     }
 }
 
+/// An attempt with less time than this left is not made.
+const MIN_ATTEMPT: Duration = Duration::from_secs(1);
+
 /// The HTTP client of a function's calls to Microsoft: one TLS configuration and connection pool.
 pub fn http_client(connect_timeout: Duration) -> Result<reqwest::Client, ApiError> {
     reqwest::Client::builder()
@@ -169,12 +172,17 @@ impl ApiClient {
     /// is what is left of the invocation then, not a fresh one.
     pub fn within_deadline(&self, deadline: SystemTime) -> Self {
         const REPLY_RESERVE: Duration = Duration::from_secs(2);
+        const LAMBDA_MAX_RUN: Duration = Duration::from_secs(15 * 60);
         let now = self.inner.clock.now();
-        let retry = self.retry.within_deadline(deadline, now, REPLY_RESERVE);
+        // A deadline past or beyond Lambda's longest run is no real one (`cargo lambda watch`).
+        let left = deadline
+            .duration_since(now)
+            .ok()
+            .filter(|left| *left <= LAMBDA_MAX_RUN);
         Self {
             inner: self.inner.clone(),
-            retry,
-            deadline: Some(now + retry.budget),
+            retry: self.retry.within_deadline(deadline, now, REPLY_RESERVE),
+            deadline: left.map(|left| now + left.saturating_sub(REPLY_RESERVE)),
         }
     }
 
@@ -240,11 +248,10 @@ impl ApiClient {
     }
 
     async fn bearer(&self) -> Result<SecretString, ApiError> {
-        let describe = self.inner.tokens.describe();
         self.inner
             .tokens
             .bearer(|token_request| {
-                let describe = describe.clone();
+                let describe = token_request.describe();
                 async move {
                     let response = self
                         .execute(&describe, Replay::Safe, || {
@@ -276,11 +283,15 @@ impl ApiClient {
             attempt += 1;
             let spent = clock.now().duration_since(started).unwrap_or_default();
             let timeout = self.inner.request_timeout.min(budget.saturating_sub(spent));
-            let result = match build()
-                .timeout(timeout.max(Duration::from_millis(1)))
-                .send()
-                .await
-            {
+            // Too little time for an answer: not sent at all, so a POST cannot land unanswered.
+            if timeout < MIN_ATTEMPT {
+                return Err(ApiError::new(
+                    ErrorKind::Transient,
+                    describe,
+                    "no time left in this invocation to send it; not sent",
+                ));
+            }
+            let result = match build().timeout(timeout).send().await {
                 Ok(response) => read(response).await,
                 Err(e) => Err(e),
             };

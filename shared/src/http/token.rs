@@ -138,7 +138,7 @@ impl TokenProvider {
             (status, body) = fetch(self.credential_request().await?.clone_form()).await?;
         }
         if !(200..300).contains(&status) {
-            let mut err = ApiError::from_response(self.describe(), status, &body);
+            let mut err = ApiError::from_response(request.describe(), status, &body);
             if matches!(status, 400 | 401 | 403) {
                 err.kind = ErrorKind::Unauthorized;
             }
@@ -154,7 +154,7 @@ impl TokenProvider {
         let response: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
             ApiError::new(
                 ErrorKind::Decode,
-                self.describe(),
+                request.describe(),
                 format!("token response unreadable: {e}"),
             )
         })?;
@@ -176,10 +176,6 @@ impl TokenProvider {
         {
             *cached = None;
         }
-    }
-
-    pub(crate) fn describe(&self) -> String {
-        format!("POST {}", self.token_url.path())
     }
 
     /// The token request of this credential: the secret (v1), or a fresh web identity token as the
@@ -242,6 +238,11 @@ pub(crate) struct TokenRequest {
 }
 
 impl TokenRequest {
+    /// `POST /{tenant}/oauth2/token` or `.../v2.0/token`: the endpoint this request goes to.
+    pub(crate) fn describe(&self) -> String {
+        format!("POST {}", self.url.path())
+    }
+
     fn clone_form(&self) -> Self {
         Self {
             url: self.url.clone(),

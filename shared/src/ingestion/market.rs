@@ -112,9 +112,8 @@ impl Marketplace for IngestionClient {
             return Err(MarketError::new(
                 ErrorKind::Transient,
                 format!(
-                    "{context}: job {} still running after {} s; the next attempt reads the draft again",
-                    job.job_id,
-                    self.options.draft_job_timeout.as_secs()
+                    "{context}: job {} still running when this invocation's time to wait for it ran out; the next attempt reads the draft again",
+                    job.job_id
                 ),
             ));
         }

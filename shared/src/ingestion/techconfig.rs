@@ -90,6 +90,21 @@ fn list(techconfig: &Value) -> impl Iterator<Item = &Value> {
         .flatten()
 }
 
+/// The data disks' URIs in LUN order, as the workflow compares them (whatever order they are listed in).
+fn by_lun(disks: &Value) -> Vec<String> {
+    let mut disks: Vec<(i64, String)> = disks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| {
+            let lun = d["lunNumber"].as_i64().unwrap_or(i64::MAX);
+            (lun, d["uri"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    disks.sort_by_key(|(lun, _)| *lun);
+    disks.into_iter().map(|(_, uri)| uri).collect()
+}
+
 fn image_record(image: &Value) -> ImageRecord {
     let source = &image["source"];
     let text = |v: &Value| v.as_str().map(str::to_owned);
@@ -97,12 +112,7 @@ fn image_record(image: &Value) -> ImageRecord {
         Some("sasUri") => match text(&source["osDisk"]["uri"]) {
             Some(os_url) => ImageSource::Sas {
                 os_url,
-                data_disks: source["dataDisks"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|d| d["uri"].as_str().unwrap_or_default().to_owned())
-                    .collect(),
+                data_disks: by_lun(&source["dataDisks"]),
             },
             None => ImageSource::Other,
         },

@@ -68,6 +68,9 @@ pub struct WorkflowState {
     /// Versions deprecated to keep `INGESTION_KEEP_ACTIVE_VERSIONS` (Product Ingestion never deletes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deprecated_versions: Vec<String>,
+    /// How often another submission came first (`superseded`); a run goes round a few times only.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub superseded: u32,
     /// Present while the run waits for another operation on the offer to end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueState>,
@@ -75,6 +78,13 @@ pub struct WorkflowState {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// How many times a run may find another submission came first before it gives up as `OfferBusy`.
+pub const MAX_SUPERSEDED: u32 = 3;
 
 impl WorkflowState {
     /// The state a fresh execution starts with.
@@ -94,6 +104,7 @@ impl WorkflowState {
             changed: None,
             evicted_versions: Vec::new(),
             deprecated_versions: Vec::new(),
+            superseded: 0,
             queue: None,
             extra: Map::new(),
         }

@@ -332,8 +332,10 @@ fn only_the_cpp_functions_read_the_secret_and_only_that_secret() {
     let role = template.resource("PublisherRole").unwrap();
     assert_eq!(
         role.pointer("/Properties/RoleName"),
-        Some(&json!({"Fn::Sub": "${AWS::StackName}-publisher"})),
-        "a fixed, stack-derived name"
+        Some(
+            &json!({"Fn::If": ["HasPublisherRoleName", {"Ref": "PublisherRoleName"}, {"Fn::Sub": "${AWS::StackName}-publisher"}]})
+        ),
+        "a fixed name, stack-derived unless given"
     );
     let statements = role_statements(role);
     for (condition, statement) in &statements {
@@ -368,6 +370,7 @@ fn only_the_cpp_functions_read_the_secret_and_only_that_secret() {
     assert_eq!(
         token["Condition"],
         json!({"ForAllValues:StringEquals": {"sts:IdentityTokenAudience": "api://AzureADTokenExchange"},
+               "Null": {"sts:IdentityTokenAudience": "false"},
                "StringEquals": {"sts:SigningAlgorithm": "RS256"},
                "NumericLessThanEquals": {"sts:DurationSeconds": 300}}),
         "only for Entra's audience, RS256, five minutes at most"

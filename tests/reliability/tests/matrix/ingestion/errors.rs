@@ -199,3 +199,30 @@ async fn a_go_live_job_that_fails_later_as_not_the_latest_is_superseded_not_fail
         checked.messages
     );
 }
+
+#[tokio::test]
+async fn a_run_that_keeps_finding_another_submission_first_gives_up_as_busy() {
+    let h = Harness::start().await;
+    let previewed = published(&h, "1.1.0").await;
+    let mut started = go_live(&h, &previewed).await.unwrap();
+    started.superseded = shared::workflow::state::MAX_SUPERSEDED;
+    let job = started.operation.as_ref().unwrap().at.id.clone().unwrap();
+    let stale = serde_json::json!({"jobId": job, "jobStatus": "completed", "jobResult": "failed",
+        "errors": [{"code": "internalServerError", "message": "An In Progress submission 1152921505699999999 already exists."}]});
+    h.emulator.inject_fault(crate::support::fault(
+        "GET",
+        "/status",
+        1,
+        test_harness::cpp_emulator::FaultAction::Status {
+            status: 200,
+            retry_after: None,
+            body: Some(stale),
+        },
+    ));
+    let err = check(&h, &started).await.unwrap_err();
+    assert_eq!(err.name, ErrorName::OfferBusy, "{err}");
+    assert!(
+        err.message.contains("came first 4 times") && err.message.contains("In Progress"),
+        "{err}"
+    );
+}

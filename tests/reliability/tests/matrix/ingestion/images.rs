@@ -169,3 +169,30 @@ async fn legacy_schema_hosts_are_rewritten_and_every_call_pins_the_schema_versio
         "https://schema.mp.microsoft.com/schema/submission/2022-03-01-preview2"
     );
 }
+
+#[tokio::test]
+async fn data_disks_listed_in_any_order_are_the_same_version() {
+    let h = Harness::start().await;
+    let mut request = pi_request("1.1.0");
+    request.lun_vhd_details = vec![
+        json!({"lun": 1, "lunVhdUrl": sas_url("data-1")}),
+        json!({"lun": 0, "lunVhdUrl": sas_url("data-0")}),
+    ];
+    let first = update(&h, &start(request.clone())).await.unwrap();
+    assert_eq!(first.changed, Some(true));
+    request.lun_vhd_details.reverse();
+    let configures = h.count("POST", "/rp/product-ingestion/configure");
+    let again = update(&h, &start(request.clone())).await.unwrap();
+    assert_eq!(again.changed, Some(false), "the same disks, by LUN");
+    assert_eq!(
+        h.count("POST", "/rp/product-ingestion/configure"),
+        configures
+    );
+    request.lun_vhd_details[0]["lunVhdUrl"] = json!(sas_url("another-disk"));
+    let err = update(&h, &start(request)).await.unwrap_err();
+    assert_eq!(
+        err.name,
+        shared::workflow::ErrorName::VersionConflict,
+        "another data disk is another image: {err}"
+    );
+}
