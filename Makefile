@@ -68,7 +68,8 @@ demo:
 
 # The benchmark, not a test (`make test` never runs it): cold start, memory and size of the release
 # binaries, the API calls of both Microsoft APIs, waiting cost and throughput, each next to its target and to the Python peer
-# cloudpub (installed at the versions in tools/bench-requirements.txt into .tools/bench-venv).
+# cloudpub (installed at the versions in tools/bench-requirements.txt into .tools/bench-venv). `-p bench` also builds
+# the floor (tests/bench/src/bin/floor.rs), the minimal lambda_runtime function the cold starts are held to.
 # Prints a table and writes target/bench/report.json. More runs: make bench BENCH_ARGS="--runs 50".
 BENCH_VENV := .tools/bench-venv
 BENCH_ARGS ?=

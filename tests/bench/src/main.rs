@@ -128,10 +128,10 @@ async fn main() -> BenchResult<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
 
     eprintln!(
-        "bench: cold starts ({} runs per function) ...",
+        "bench: cold starts ({} runs per function and the floor) ...",
         options.runs
     );
-    let cold_start = coldstart::ours(&options.bin_dir, options.runs, &logs).await?;
+    let cold = coldstart::ours(&options.bin_dir, options.runs, &logs).await?;
     let (peer, peer_note) = match &options.python {
         Some(python) if python.exists() => {
             eprintln!("bench: peer cold starts ...");
@@ -158,9 +158,11 @@ async fn main() -> BenchResult<()> {
     let mut report = Report {
         command: format!("make bench (target/release/bench {})", args.join(" ")),
         environment: environment(),
-        cold_start,
+        cold_start: cold.rows,
+        floor: cold.floor,
         peer,
         peer_note,
+        ratios: Vec::new(),
         api_driver: "each function's handle() called in-process by an interpreter of the real \
                      infra/statemachine/publish.asl.json (Choice, Wait, Retry, Catch, Parallel as defined); \
                      build-finished against local S3 and Step Functions stand-ins; not the e2e harness"

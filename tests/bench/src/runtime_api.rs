@@ -219,12 +219,26 @@ pub fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// The pid of the process being measured. A fast process (the floor, ~2 ms) can ask for work
+/// before `cold_start` has stored its pid, when the bench's thread is descheduled just after the
+/// spawn: wait for it (the asker is blocked on this answer, so its VmHWM does not move meanwhile).
+async fn measured_pid(slot: &Shared) -> Option<u32> {
+    for _ in 0..1_000 {
+        if let Some(pid) = lock(slot).pid {
+            return Some(pid);
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    None
+}
+
 async fn next(State(slot): State<Shared>) -> Response {
     let at = Instant::now();
+    let pid = measured_pid(&slot).await;
     let event = {
         let mut slot = lock(&slot);
         slot.nexts += 1;
-        let hwm_kib = slot.pid.and_then(peak_rss_kib);
+        let hwm_kib = pid.and_then(peak_rss_kib);
         if let Some(tx) = &slot.seen {
             let _ = tx.send(Seen::Next { at, hwm_kib });
         }

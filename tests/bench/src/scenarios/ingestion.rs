@@ -23,7 +23,11 @@ fn cold<'a>(before: &[(String, u64)], calls: &'a [(String, u64)]) -> BTreeSet<&'
 }
 
 fn ids(before: &[(String, u64)], calls: &[(String, u64)]) -> [Minimum; 2] {
-    let cold = cold(before, calls);
+    // check-last-operation finds the product in the operation's location: it looks nothing up.
+    let cold: BTreeSet<&str> = cold(before, calls)
+        .into_iter()
+        .filter(|f| *f != "check-last-operation")
+        .collect();
     let planned = cold.iter().filter(|f| READ_PLANS.contains(f)).count() as u64;
     let names = |set: Vec<&str>| {
         if set.is_empty() {
@@ -37,7 +41,7 @@ fn ids(before: &[(String, u64)], calls: &[(String, u64)]) -> [Minimum; 2] {
             "GET product",
             cold.len() as u64,
             format!(
-                "the product GUID, once per cold start of each function that calls the API ({})",
+                "the product GUID, once per cold start of each function that finds the offer ({}; a check reads it from the operation's location)",
                 names(cold.iter().copied().collect())
             ),
         ),
@@ -182,7 +186,11 @@ mod tests {
             "validate-and-go-live",
         ]);
         let [product, plan] = ids(&[], &all);
-        assert_eq!((product.count, plan.count), (3, 2));
+        assert_eq!(
+            (product.count, plan.count),
+            (2, 2),
+            "a check finds the product in its operation"
+        );
         let [product, plan] = ids(&all, &all);
         assert_eq!((product.count, plan.count), (0, 0));
     }

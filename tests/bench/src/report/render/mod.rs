@@ -1,11 +1,10 @@
-//! The printed table: each section's figures next to their targets.
+//! The printed table: each section's figures next to their targets (`cold.rs`: sections 1 and 2).
 
 use std::fmt::Write as _;
 
-use super::{
-    BINARY_MIB, HISTORY_16_DAYS, INIT_MEDIAN_MS, INIT_P95_MS, PEAK_RSS_MIB, PEER_SPEEDUP,
-    POLLS_16_DAYS, Report, mib,
-};
+mod cold;
+
+use super::{HISTORY_16_DAYS, POLLS_16_DAYS, Report};
 use crate::scenarios::{ApiScenario, HISTORY_LIMIT};
 use crate::throughput::Throughput;
 
@@ -22,121 +21,6 @@ impl Report {
         self.render_throughput(o);
         self.render_checks(o);
         out
-    }
-
-    fn render_cold(&self, o: &mut String) {
-        let runs = self.cold_start.first().map_or(0, |r| r.init.samples);
-        let _ = writeln!(
-            o,
-            "\n1. Cold start of the release bootstraps, {runs} runs each after one discarded run"
-        );
-        let _ = writeln!(
-            o,
-            "   init = spawn -> first request for work; response = spawn -> first response to a real event against the CPP emulator"
-        );
-        let _ = writeln!(
-            o,
-            "   RSS = VmHWM at the first request for work, and after the first invocation (max over runs)"
-        );
-        let _ = writeln!(
-            o,
-            "   {:<21} {:<27} {:>13} {:>13} {:>9} {:>9} {:>8} {:>13} {:>13}",
-            "function",
-            "client secret",
-            "init p50",
-            "init p95",
-            "resp p50",
-            "resp p95",
-            "RSS init",
-            "RSS peak",
-            "binary"
-        );
-        for row in &self.cold_start {
-            let size = row.size_bytes as f64 / 1_048_576.0;
-            let _ = writeln!(
-                o,
-                "   {:<21} {:<27} {:>13} {:>13} {:>9} {:>9} {:>8} {:>13} {:>13}",
-                row.function,
-                row.secret,
-                mark(
-                    format!("{:.1} ms", row.init.median_ms),
-                    row.init.median_ms < INIT_MEDIAN_MS
-                ),
-                mark(
-                    format!("{:.1} ms", row.init.p95_ms),
-                    row.init.p95_ms < INIT_P95_MS
-                ),
-                format!("{:.1} ms", row.first_response.median_ms),
-                format!("{:.1} ms", row.first_response.p95_ms),
-                format!("{:.1} MiB", mib(row.init_rss_kib)),
-                mark(
-                    format!("{:.1} MiB", mib(row.peak_rss_kib)),
-                    mib(row.peak_rss_kib) < PEAK_RSS_MIB
-                ),
-                mark(format!("{size:.3} MiB"), size < BINARY_MIB && row.stripped),
-            );
-        }
-        let stripped = self.cold_start.iter().all(|r| r.stripped);
-        let _ = writeln!(
-            o,
-            "   targets: init p50 < {INIT_MEDIAN_MS} ms, init p95 < {INIT_P95_MS} ms, peak RSS < {PEAK_RSS_MIB} MiB, binary < {BINARY_MIB} MiB stripped (all stripped: {})",
-            if stripped { "yes" } else { "NO" }
-        );
-    }
-
-    fn render_peer(&self, o: &mut String) {
-        let _ = writeln!(
-            o,
-            "\n2. Peer: the same init measure for a Python Lambda built on Red Hat's cloudpub"
-        );
-        let Some(peer) = &self.peer else {
-            let _ = writeln!(
-                o,
-                "   not measured: {}",
-                self.peer_note.as_deref().unwrap_or("no Python given")
-            );
-            return;
-        };
-        let _ = writeln!(o, "   {}: {}", peer.name, peer.what);
-        let _ = writeln!(
-            o,
-            "   (AWS's Python runtime client, which a real Python Lambda loads too, is not counted: this favours the peer)"
-        );
-        let _ = writeln!(
-            o,
-            "   init p50 {:.1} ms, p95 {:.1} ms, RSS at init {:.1} MiB",
-            peer.init.median_ms,
-            peer.init.p95_ms,
-            mib(peer.init_rss_kib)
-        );
-        let _ = writeln!(
-            o,
-            "   {:<21} {:<27} {:>18} {:>12} {:>12}",
-            "ours / theirs", "client secret", "init p50", "init p95", "RSS init"
-        );
-        for row in &self.cold_start {
-            let ratio = row.init.median_ms / peer.init.median_ms;
-            let _ = writeln!(
-                o,
-                "   {:<21} {:<27} {:>18} {:>12} {:>12}",
-                row.function,
-                row.secret,
-                mark(
-                    format!("{ratio:.3} ({:.0}x)", 1.0 / ratio),
-                    1.0 / ratio >= PEER_SPEEDUP
-                ),
-                format!("{:.3}", row.init.p95_ms / peer.init.p95_ms),
-                format!(
-                    "{:.3}",
-                    row.init_rss_kib as f64 / peer.init_rss_kib.max(1) as f64
-                ),
-            );
-        }
-        let _ = writeln!(
-            o,
-            "   target: init at least {PEER_SPEEDUP}x faster than the peer's (ratio <= {:.3})",
-            1.0 / PEER_SPEEDUP
-        );
     }
 
     fn render_api(&self, o: &mut String) {

@@ -1,29 +1,12 @@
-//! Every figure against its target. A missed target is reported, never an error.
+//! Every figure against its target (`cold.rs`: the cold starts). A missed target is reported,
+//! never an error.
+
+mod cold;
 
 use shared::config::Api;
 
-use super::{
-    BINARY_MIB, Check, HISTORY_16_DAYS, INIT_MEDIAN_MS, INIT_P95_MS, PEAK_RSS_MIB, PEER_SPEEDUP,
-    PI_FRESH_EXTRA, POLLS_16_DAYS, Report, mib,
-};
+use super::{Check, HISTORY_16_DAYS, PI_FRESH_EXTRA, POLLS_16_DAYS, Ratios, Report};
 use crate::scenarios::ApiScenario;
-
-fn below(target: &str, subject: &str, figure: f64, limit: f64, unit: &str) -> Check {
-    let met = figure < limit;
-    Check {
-        target: target.to_owned(),
-        subject: subject.to_owned(),
-        figure: format!("{figure:.1} {unit}"),
-        met,
-        miss: (!met).then(|| {
-            format!(
-                "over by {:.1} {unit} ({:+.0} %)",
-                figure - limit,
-                (figure / limit - 1.0) * 100.0
-            )
-        }),
-    }
-}
 
 /// Each endpoint whose count differs from its minimum, as `name actual vs minimum`.
 fn differing(scenario: &ApiScenario) -> Vec<String> {
@@ -108,6 +91,16 @@ fn duplicate(api: Api, duplicate: &ApiScenario) -> Check {
 impl Report {
     /// Every target, evaluated.
     pub fn evaluate(&mut self) {
+        self.ratios = self
+            .cold_start
+            .iter()
+            .map(|row| Ratios {
+                function: row.function.clone(),
+                credential: row.credential.clone(),
+                init_vs_floor: self.floor_factor(row),
+                peer_speedup: self.peer_speedup(row),
+            })
+            .collect();
         let mut checks = Vec::new();
         self.cold_start_checks(&mut checks);
         for api in crate::offers::APIS {
@@ -171,69 +164,6 @@ impl Report {
                 met,
                 miss: (!met).then(|| t.problems.join("; ")),
             });
-        }
-    }
-
-    /// Init, memory, size, and the ratio to the peer, per function.
-    fn cold_start_checks(&self, checks: &mut Vec<Check>) {
-        for row in &self.cold_start {
-            let subject = format!("{} [{}]", row.function, row.secret);
-            checks.push(below(
-                "init median < 15 ms",
-                &subject,
-                row.init.median_ms,
-                INIT_MEDIAN_MS,
-                "ms",
-            ));
-            checks.push(below(
-                "init p95 < 30 ms",
-                &subject,
-                row.init.p95_ms,
-                INIT_P95_MS,
-                "ms",
-            ));
-            checks.push(below(
-                "peak RSS < 24 MiB",
-                &subject,
-                mib(row.peak_rss_kib),
-                PEAK_RSS_MIB,
-                "MiB",
-            ));
-            if let Some(peer) = &self.peer {
-                let speedup = peer.init.median_ms / row.init.median_ms.max(f64::EPSILON);
-                let met = speedup >= PEER_SPEEDUP;
-                checks.push(Check {
-                    target: "init >= 20x faster than the peer (median)".into(),
-                    subject: subject.clone(),
-                    figure: format!("{speedup:.1}x"),
-                    met,
-                    miss: (!met).then(|| format!("short by {:.1}x", PEER_SPEEDUP - speedup)),
-                });
-            }
-            if row.deployed {
-                let mebibytes = row.size_bytes as f64 / 1_048_576.0;
-                let met = mebibytes < BINARY_MIB && row.stripped;
-                let over_kib = (mebibytes - BINARY_MIB) * 1024.0;
-                checks.push(Check {
-                    target: "stripped binary < 8 MiB".into(),
-                    subject: row.function.clone(),
-                    figure: format!(
-                        "{} bytes = {mebibytes:.3} MiB, stripped: {}",
-                        row.size_bytes, row.stripped
-                    ),
-                    met,
-                    miss: (!met).then(|| {
-                        if row.stripped {
-                            format!(
-                                "over by {over_kib:.1} KiB ({:+.2} %)",
-                                (mebibytes / BINARY_MIB - 1.0) * 100.0
-                            )
-                        } else {
-                            "not stripped".into()
-                        }
-                    }),
-                });
-            }
         }
     }
 }
