@@ -116,7 +116,7 @@ impl ApiRequest<'_> {
     }
 }
 
-/// An attempt with less time than this left is not made.
+/// An attempt with less time than this left (or than a request may take, if shorter) is not made.
 const MIN_ATTEMPT: Duration = Duration::from_secs(1);
 
 /// The HTTP client of a function's calls to Microsoft: one TLS configuration and connection pool.
@@ -284,7 +284,7 @@ impl ApiClient {
             let spent = clock.now().duration_since(started).unwrap_or_default();
             let timeout = self.inner.request_timeout.min(budget.saturating_sub(spent));
             // Too little time for an answer: not sent at all, so a POST cannot land unanswered.
-            if timeout < MIN_ATTEMPT {
+            if timeout < MIN_ATTEMPT.min(self.inner.request_timeout) {
                 return Err(ApiError::new(
                     ErrorKind::Transient,
                     describe,

@@ -175,19 +175,12 @@ async fn a_go_live_job_that_fails_later_as_not_the_latest_is_superseded_not_fail
     let h = Harness::start().await;
     let previewed = published(&h, "1.1.0").await;
     let started = go_live(&h, &previewed).await.unwrap();
-    let job = started.operation.as_ref().unwrap().at.id.clone().unwrap();
-    let stale = serde_json::json!({"jobId": job, "jobStatus": "completed", "jobResult": "failed",
-        "errors": [{"code": "conflict", "message": "The submission cannot be pushed to live as its not the latest submission."}]});
-    h.emulator.inject_fault(crate::support::fault(
-        "GET",
-        "/status",
-        1,
-        test_harness::cpp_emulator::FaultAction::Status {
-            status: 200,
-            retry_after: None,
-            body: Some(stale),
-        },
-    ));
+    fail_next_status_read(
+        &h,
+        &started,
+        "conflict",
+        "The submission cannot be pushed to live as its not the latest submission.",
+    );
     let checked = check(&h, &started).await.unwrap();
     assert_eq!(checked.operation_status, Some(RunStatus::Superseded));
     assert!(
@@ -206,9 +199,30 @@ async fn a_run_that_keeps_finding_another_submission_first_gives_up_as_busy() {
     let previewed = published(&h, "1.1.0").await;
     let mut started = go_live(&h, &previewed).await.unwrap();
     started.superseded = shared::workflow::state::MAX_SUPERSEDED;
-    let job = started.operation.as_ref().unwrap().at.id.clone().unwrap();
-    let stale = serde_json::json!({"jobId": job, "jobStatus": "completed", "jobResult": "failed",
-        "errors": [{"code": "internalServerError", "message": "An In Progress submission 1152921505699999999 already exists."}]});
+    fail_next_status_read(
+        &h,
+        &started,
+        "internalServerError",
+        "An In Progress submission 1152921505699999999 already exists.",
+    );
+    let err = check(&h, &started).await.unwrap_err();
+    assert_eq!(err.name, ErrorName::OfferBusy, "{err}");
+    assert!(
+        err.message.contains("came first 4 times") && err.message.contains("In Progress"),
+        "{err}"
+    );
+}
+
+/// The next read of `state`'s job answers that it ended failed with Microsoft's `code` and `message`.
+fn fail_next_status_read(
+    h: &Harness,
+    state: &shared::workflow::WorkflowState,
+    code: &str,
+    message: &str,
+) {
+    let job = state.operation.as_ref().unwrap().at.id.clone().unwrap();
+    let failed = serde_json::json!({"jobId": job, "jobStatus": "completed", "jobResult": "failed",
+        "errors": [{"code": code, "message": message}]});
     h.emulator.inject_fault(crate::support::fault(
         "GET",
         "/status",
@@ -216,13 +230,7 @@ async fn a_run_that_keeps_finding_another_submission_first_gives_up_as_busy() {
         test_harness::cpp_emulator::FaultAction::Status {
             status: 200,
             retry_after: None,
-            body: Some(stale),
+            body: Some(failed),
         },
     ));
-    let err = check(&h, &started).await.unwrap_err();
-    assert_eq!(err.name, ErrorName::OfferBusy, "{err}");
-    assert!(
-        err.message.contains("came first 4 times") && err.message.contains("In Progress"),
-        "{err}"
-    );
 }
