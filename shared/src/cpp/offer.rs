@@ -152,13 +152,6 @@ impl PlanImage<'_> {
         disks.sort_by_key(|(lun, _)| *lun);
         disks.into_iter().map(|(_, url)| url).collect()
     }
-
-    pub fn data_disk_count(&self) -> usize {
-        self.image
-            .get("lunVhdDetails")
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len)
-    }
 }
 
 impl<'a> Plan<'a> {
@@ -288,7 +281,7 @@ mod tests {
         let images = offer.plan("a").unwrap().images().unwrap();
         let keys: Vec<&str> = images.iter().map(|i| i.key).collect();
         assert_eq!(keys, ["1.9.0", "1.10.0"]);
-        assert_eq!(images[1].data_disk_count(), 1);
+        assert_eq!(images[1].data_disk_urls().len(), 1);
         assert_eq!(images[0].os_vhd_url(), Some("https://h/b"));
         assert!(offer.plan("missing").is_none());
         assert_eq!(offer.plan_ids(), ["a", "b"]);

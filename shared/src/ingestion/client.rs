@@ -14,7 +14,6 @@ use crate::credential::Credential;
 use crate::http::{ApiClient, ApiError, ApiRequest, ClientOptions, ErrorKind};
 use crate::ingestion::GRAPH_RESOURCE;
 use crate::ingestion::documents::SubmissionEntry;
-use crate::retry::RetrySettings;
 
 /// Name of the API in errors and logs.
 pub(crate) const API: &str = "Product Ingestion";
@@ -120,10 +119,6 @@ impl IngestionClient {
     pub(crate) fn remember_listed(&self, product: &str, entries: Option<Vec<SubmissionEntry>>) {
         *self.listed.lock().unwrap_or_else(PoisonError::into_inner) =
             entries.map(|e| (product.to_owned(), e));
-    }
-
-    pub fn retry_settings(&self) -> RetrySettings {
-        self.core.retry_settings()
     }
 
     /// What the invocation has left for a wait or a call starting now.

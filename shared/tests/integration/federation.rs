@@ -173,16 +173,7 @@ async fn federation_not_enabled_in_the_account_is_a_configuration_error_naming_t
 #[tokio::test]
 async fn sts_failing_is_transient_and_the_tokens_never_show() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    emulator.inject_fault(test_harness::cpp_emulator::Fault {
-        method: Some("POST".into()),
-        path_contains: "/sts".into(),
-        times: 0,
-        action: test_harness::cpp_emulator::FaultAction::Status {
-            status: 503,
-            retry_after: None,
-            body: None,
-        },
-    });
+    sts_answers(&emulator, 503);
     let identity = WebIdentity::with_client(sts(&emulator.sts_url()));
     let cpp = CppClient::with_options(&config(&emulator.base_url()), identity.clone(), options())
         .unwrap();
@@ -236,17 +227,22 @@ async fn an_expired_token_is_renewed_with_a_fresh_assertion_and_a_throttled_sts_
     clock.advance(Duration::from_secs(3_600));
     emulator.advance_clock(Duration::from_secs(3_600));
     // Throttled past the SDK's own retries (the stand-in answers 429 to every request).
+    sts_answers(&emulator, 429);
+    let err = read().await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transient, "{err}");
+    assert!(err.message.contains("GetWebIdentityToken"), "{err}");
+}
+
+/// Every STS request from now on is answered `status` (until the faults are cleared).
+fn sts_answers(emulator: &test_harness::cpp_emulator::RunningEmulator, status: u16) {
     emulator.inject_fault(test_harness::cpp_emulator::Fault {
         method: Some("POST".into()),
         path_contains: "/sts".into(),
         times: 0,
         action: test_harness::cpp_emulator::FaultAction::Status {
-            status: 429,
+            status,
             retry_after: None,
             body: None,
         },
     });
-    let err = read().await.unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Transient, "{err}");
-    assert!(err.message.contains("GetWebIdentityToken"), "{err}");
 }

@@ -60,16 +60,7 @@ impl Harness {
         let config = functions_config(&base, &client_id, &secret, env)
             .unwrap_or_else(|e| panic!("config: {e}"));
         let clock = Arc::new(ManualClock::starting_now());
-        let options = ClientOptions {
-            clock: clock.clone(),
-            retry: RetrySettings {
-                min_delay: Duration::from_millis(200),
-                ..RetrySettings::default()
-            },
-            request_timeout: Duration::from_secs(2),
-            connect_timeout: Duration::from_secs(1),
-            http: None,
-        };
+        let options = client_options(clock.clone());
         let client =
             CppClient::with_options(&config, SecretString::from(secret.clone()), options.clone())
                 .unwrap_or_else(|e| panic!("client: {e}"));
@@ -169,16 +160,7 @@ impl Harness {
                 .build(),
         );
         let identity = shared::federation::WebIdentity::with_client(sts);
-        let options = ClientOptions {
-            clock: h.clock.clone(),
-            retry: RetrySettings {
-                min_delay: Duration::from_millis(200),
-                ..RetrySettings::default()
-            },
-            request_timeout: Duration::from_secs(2),
-            connect_timeout: Duration::from_secs(1),
-            http: None,
-        };
+        let options = client_options(h.clock.clone());
         h.deps.cpp = CppClient::with_options(&config, identity.clone(), options.clone())
             .unwrap_or_else(|e| panic!("client: {e}"));
         h.deps.ingestion = IngestionClient::with_options(&config, identity, options, fast_jobs())
@@ -276,6 +258,20 @@ pub fn functions_config_federated(base: &str) -> Config {
         .map(str::to_owned)
     })
     .unwrap_or_else(|e| panic!("config: {e}"))
+}
+
+/// Clients that wait on the harness's clock, with short timeouts for a local emulator.
+fn client_options(clock: Arc<ManualClock>) -> ClientOptions {
+    ClientOptions {
+        clock,
+        retry: RetrySettings {
+            min_delay: Duration::from_millis(200),
+            ..RetrySettings::default()
+        },
+        request_timeout: Duration::from_secs(2),
+        connect_timeout: Duration::from_secs(1),
+        http: None,
+    }
 }
 
 /// Job waits at the pace of the emulator's fast draft jobs.
