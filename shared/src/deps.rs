@@ -26,17 +26,13 @@ pub struct Deps {
 }
 
 impl Deps {
-    /// Reads the configuration and builds the clients; a problem fails the cold start. A Secrets
-    /// Manager secret is only started here: the first token request waits for it.
+    /// Reads the configuration and builds the clients; a problem fails the cold start. Nothing is
+    /// fetched here: a Secrets Manager secret or an STS token is read by the first token request.
     pub async fn from_env() -> Result<Self, WorkflowError> {
         let config = Config::from_env()?;
         let credential: Credential = match (&config.credential, &config.client_secret) {
             (CredentialMode::AwsFederation, _) => WebIdentity::default().into(),
-            (CredentialMode::Secret, Some(source)) => {
-                let secret = ClientSecret::new(source.clone());
-                secret.prefetch();
-                secret.into()
-            }
+            (CredentialMode::Secret, Some(source)) => ClientSecret::new(source.clone()).into(),
             (CredentialMode::Secret, None) => {
                 return Err(WorkflowError::new(
                     ErrorName::ConfigError,
@@ -72,11 +68,14 @@ impl Deps {
 
     /// The API `api` names, its calls bounded by this invocation's deadline.
     pub fn market(&self, api: Api, context: &lambda_runtime::Context) -> Backend {
+        self.market_until(api, context.deadline())
+    }
+
+    /// The API `api` names, its calls ending by `deadline`.
+    pub fn market_until(&self, api: Api, deadline: std::time::SystemTime) -> Backend {
         match api {
-            Api::Cpp => Backend::Cpp(self.cpp.within_deadline(context.deadline())),
-            Api::ProductIngestion => {
-                Backend::Ingestion(self.ingestion.within_deadline(context.deadline()))
-            }
+            Api::Cpp => Backend::Cpp(self.cpp.within_deadline(deadline)),
+            Api::ProductIngestion => Backend::Ingestion(self.ingestion.within_deadline(deadline)),
         }
     }
 }
@@ -139,6 +138,10 @@ impl Marketplace for Backend {
 
     async fn go_live(&self, offer: &OfferId) -> Result<OperationRef, MarketError> {
         dispatch!(self, m => Marketplace::go_live(m, offer).await)
+    }
+
+    async fn cancel(&self, offer: &OfferId, at: &OperationRef) -> Result<(), MarketError> {
+        dispatch!(self, m => Marketplace::cancel(m, offer, at).await)
     }
 
     async fn operation(

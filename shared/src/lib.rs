@@ -17,4 +17,5 @@ pub mod redact;
 pub mod retry;
 pub mod sas;
 pub mod secret;
+pub mod table;
 pub mod workflow;

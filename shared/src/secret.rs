@@ -1,6 +1,6 @@
 //! The client secret: from the environment locally, from Secrets Manager in AWS. A cold start reads
-//! no secret: the Secrets Manager read starts in the background (`ClientSecret::prefetch`) and the
-//! first token request waits for it, so init takes only the configuration.
+//! no secret: the first token request reads it from Secrets Manager (and builds the SDK client it
+//! needs), so init takes only the configuration.
 
 use std::fmt;
 use std::sync::Arc;
@@ -57,17 +57,6 @@ impl ClientSecret {
             reader: Some(client),
             read: OnceCell::new(),
         }))
-    }
-
-    /// Starts reading a Secrets Manager secret now, without waiting for it. A failure here is not
-    /// lost: the cell stays empty and the first `get` reads again and reports it.
-    pub fn prefetch(&self) {
-        if matches!(self.0.source, ClientSecretSource::SecretsManager { .. }) {
-            let secret = self.clone();
-            tokio::spawn(async move {
-                let _ = secret.get().await;
-            });
-        }
     }
 
     /// The secret; a Secrets Manager secret is read once, and again after a failed read.

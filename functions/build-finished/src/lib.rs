@@ -1,6 +1,7 @@
 //! build-finished: a build manifest arrives (S3 notification, EventBridge, or sent directly), is read and
 //! validated, and starts the publishing state machine under a deterministic name.
 
+pub mod aws_clients;
 pub mod aws_error;
 pub mod event;
 pub mod execution_name;
@@ -11,7 +12,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 use lambda_runtime::LambdaEvent;
 use serde_json::{Value, json};
@@ -22,6 +22,7 @@ use shared::workflow::{
 };
 use time::OffsetDateTime;
 
+pub use crate::aws_clients::AwsClients;
 use crate::event::{ObjectRef, Trigger};
 use crate::execution_name::execution_name;
 use crate::start::{Started, start_execution};
@@ -30,8 +31,7 @@ use crate::start::{Started, start_execution};
 #[derive(Debug)]
 pub struct Deps {
     pub config: TriggerConfig,
-    pub s3: aws_sdk_s3::Client,
-    pub sfn: aws_sdk_sfn::Client,
+    pub aws: AwsClients,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -46,25 +46,12 @@ pub fn aws_timeouts() -> TimeoutConfig {
 }
 
 impl Deps {
-    /// Configuration and AWS clients from the environment; a missing `STATE_MACHINE_ARN` fails the cold start.
-    /// Also (region, credentials, `AWS_ENDPOINT_URL*`).
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = TriggerConfig::from_env()?;
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
-            .timeout_config(aws_timeouts())
-            .load()
-            .await;
-        // Local S3 stand-ins (moto, MinIO) serve only path-style; real S3 keeps virtual-hosted style.
-        let local_s3 = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"]
-            .iter()
-            .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
-        let s3 = aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(local_s3)
-            .build();
+    /// The configuration from the environment; a missing `STATE_MACHINE_ARN` fails the cold start.
+    /// The AWS clients are built by the first invocation that needs them.
+    pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            config,
-            s3: aws_sdk_s3::Client::from_conf(s3),
-            sfn: aws_sdk_sfn::Client::new(&sdk),
+            config: TriggerConfig::from_env()?,
+            aws: AwsClients::from_env(),
             clock: Arc::new(SystemClock),
         })
     }
@@ -105,7 +92,13 @@ async fn respond(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Workfl
     } in publishes
     {
         let outcome = if seen.insert(name.clone()) {
-            start_execution(&deps.sfn, &deps.config.state_machine_arn, &name, input).await?
+            start_execution(
+                deps.aws.sfn().await,
+                &deps.config.state_machine_arn,
+                &name,
+                input,
+            )
+            .await?
         } else {
             Started::Duplicate
         };
@@ -142,7 +135,7 @@ async fn prepare(trigger: Trigger, deps: &Deps) -> Result<Vec<Publish>, Workflow
             }
             let mut publishes = Vec::with_capacity(objects.len());
             for object in &objects {
-                let bytes = manifest_object::read_manifest(&deps.s3, object).await?;
+                let bytes = manifest_object::read_manifest(deps.aws.s3().await, object).await?;
                 let request = PublishRequest::from_manifest(&bytes, &rules)
                     .map_err(|e| WorkflowError::new(e.name, format!("{object}: {}", e.message)))?;
                 publishes.push(publish(request)?);

@@ -4,8 +4,7 @@ use lambda_runtime::{Error, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let deps = Deps::from_env()
-        .await
-        .inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+    let deps =
+        Deps::from_env().inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
     lambda_runtime::run(service_fn(|event| handle(event, &deps))).await
 }

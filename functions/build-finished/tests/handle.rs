@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use build_finished::execution_name::execution_name;
-use build_finished::{Deps, handle};
+use build_finished::{AwsClients, Deps, handle};
 use fakes::s3::FakeS3;
 use fakes::sfn::FakeSfn;
 use lambda_runtime::{Context, LambdaEvent};
@@ -50,8 +50,7 @@ impl Harness {
         let clock = Arc::new(ManualClock::new(start));
         let deps = Deps {
             config,
-            s3: s3_client,
-            sfn: sfn_client,
+            aws: AwsClients::given(s3_client, sfn_client),
             clock,
         };
         Self { deps, s3, sfn }

@@ -51,6 +51,7 @@ pub async fn check<M: Marketplace>(
     }
     if status != RunStatus::Running {
         state.next_check_seconds = None;
+        state.expected_end_at = None;
         return Ok(state);
     }
     if state.poll_count > config.max_polls {
@@ -79,7 +80,25 @@ pub async fn check<M: Marketplace>(
         Duration::from_secs(config.poll_max_seconds),
     );
     state.next_check_seconds = Some(wait.as_secs());
+    state.expected_end_at = expected_end(&report, now, running_for, wait)
+        .and_then(|t| OffsetDateTime::from(t).format(&Rfc3339).ok());
     Ok(state)
+}
+
+/// The current step's estimate left (at least until the next check, once it is overdue), then the
+/// later steps'.
+fn expected_end(
+    report: &OperationReport,
+    now: SystemTime,
+    running_for: Duration,
+    wait: Duration,
+) -> Option<SystemTime> {
+    let left = report
+        .estimate?
+        .checked_sub(running_for)
+        .filter(|left| !left.is_zero())
+        .unwrap_or(wait);
+    now.checked_add(left)?.checked_add(report.later)
 }
 
 /// The operation named in the state, or the offer's newest one when the state names none.
@@ -119,4 +138,38 @@ async fn read_operation<M: Marketplace>(
         at: newest.at,
     });
     Ok((report, kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3_600);
+
+    fn running(estimate: Option<Duration>, later: Duration) -> OperationReport {
+        OperationReport {
+            status: RunStatus::Running,
+            step: Some("certification".into()),
+            progress_percentage: None,
+            estimate,
+            later,
+            messages: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_end_is_expected_after_the_step_s_estimate_left_and_the_later_steps() {
+        let now = SystemTime::UNIX_EPOCH + 1_000 * HOUR;
+        let report = running(Some(72 * HOUR), 2 * HOUR);
+        assert_eq!(
+            expected_end(&report, now, 10 * HOUR, HOUR),
+            Some(now + 62 * HOUR + 2 * HOUR)
+        );
+        // Overdue: not before the next check, then the later steps.
+        assert_eq!(
+            expected_end(&report, now, 80 * HOUR, 6 * HOUR),
+            Some(now + 8 * HOUR)
+        );
+        assert_eq!(expected_end(&running(None, HOUR), now, HOUR, HOUR), None);
+    }
 }

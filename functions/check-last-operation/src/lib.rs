@@ -2,6 +2,7 @@
 //! when to look again; on a schedule, report the latest operation of every watched offer.
 
 mod check;
+pub mod delivery;
 mod report;
 
 use lambda_runtime::LambdaEvent;
@@ -10,7 +11,25 @@ use shared::deps::Deps;
 use shared::workflow::{WorkflowError, WorkflowState};
 
 pub use check::check;
+pub use delivery::ReportDelivery;
 pub use report::{OfferReport, Report, report};
+
+/// What the deployed function does: `handle`, and a report sent where `delivery` says.
+pub async fn serve(
+    event: LambdaEvent<Value>,
+    deps: &Deps,
+    delivery: &ReportDelivery,
+) -> Result<Value, WorkflowError> {
+    let scheduled = is_report_request(&event.payload);
+    let output = handle(event, deps).await?;
+    if scheduled {
+        delivery
+            .send(&output)
+            .await
+            .inspect_err(WorkflowError::log_failure)?;
+    }
+    Ok(output)
+}
 
 pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, WorkflowError> {
     respond(event, deps)

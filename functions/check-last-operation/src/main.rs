@@ -1,3 +1,4 @@
+use check_last_operation::ReportDelivery;
 use lambda_runtime::{Error, run, service_fn};
 use shared::deps::Deps;
 
@@ -7,8 +8,9 @@ async fn main() -> Result<(), Error> {
     let deps = Deps::from_env()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "cold start failed"))?;
+    let delivery = ReportDelivery::from_env();
     run(service_fn(|event| {
-        check_last_operation::handle(event, &deps)
+        check_last_operation::serve(event, &deps, &delivery)
     }))
     .await
 }

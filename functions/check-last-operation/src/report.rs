@@ -1,8 +1,10 @@
-//! The scheduled status report: the latest operation of each watched offer, one log line each.
+//! The scheduled status report: the latest operation of each watched offer, one log line each,
+//! and a text table for the people it is sent to (`text`).
 
 use serde::Serialize;
 use shared::config::WatchedOffer;
 use shared::marketplace::{MarketError, Marketplace, OfferId};
+use shared::table::{Column, render};
 use shared::workflow::{OperationKind, RunStatus};
 
 #[derive(Debug, Serialize)]
@@ -11,6 +13,8 @@ pub struct Report {
     pub checked: usize,
     pub failed: usize,
     pub offers: Vec<OfferReport>,
+    /// The same as a table, for e-mail.
+    pub text: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -53,11 +57,73 @@ pub async fn report<M: Marketplace>(market: &M, offers: &[WatchedOffer]) -> Repo
         );
         reports.push(report);
     }
+    let failed = reports.iter().filter(|r| r.error.is_some()).count();
     Report {
         checked: reports.len(),
-        failed: reports.iter().filter(|r| r.error.is_some()).count(),
+        failed,
+        text: table(&reports, failed),
         offers: reports,
     }
+}
+
+fn table(reports: &[OfferReport], failed: usize) -> String {
+    let columns = [
+        Column {
+            heading: "OFFER",
+            max: 60,
+        },
+        Column {
+            heading: "KIND",
+            max: 8,
+        },
+        Column {
+            heading: "STATUS",
+            max: 14,
+        },
+        Column {
+            heading: "STEP",
+            max: 40,
+        },
+        Column {
+            heading: "OPERATION",
+            max: 40,
+        },
+        Column {
+            heading: "NOTE",
+            max: 100,
+        },
+    ];
+    let rows: Vec<Vec<String>> = reports
+        .iter()
+        .map(|r| {
+            let step = match (&r.step, r.progress_percentage) {
+                (Some(step), Some(p)) => format!("{step} {p}%"),
+                (Some(step), None) => step.clone(),
+                (None, _) => String::new(),
+            };
+            vec![
+                format!("{}/{}", r.publisher_id, r.offer_id),
+                match r.kind {
+                    Some(OperationKind::Publish) => "publish".into(),
+                    Some(OperationKind::GoLive) => "go-live".into(),
+                    None => String::new(),
+                },
+                r.status.clone(),
+                step,
+                r.operation_id.clone().unwrap_or_default(),
+                r.error.clone().unwrap_or_else(|| r.messages.join(" ")),
+            ]
+        })
+        .collect();
+    let unreadable = match failed {
+        0 => String::new(),
+        n => format!(" ({n} could not be read)"),
+    };
+    format!(
+        "The latest operation of each of {} watched offers{unreadable}:\n\n{}",
+        reports.len(),
+        render(&columns, &rows)
+    )
 }
 
 async fn latest<M: Marketplace>(

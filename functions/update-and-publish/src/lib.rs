@@ -2,6 +2,10 @@
 //! nobody changed it since it was read, and publish the draft to preview, unless a publish of it
 //! is running or done.
 
+mod dry_run;
+
+pub use dry_run::{DryRun, dry_run};
+
 use std::time::SystemTime;
 
 use lambda_runtime::LambdaEvent;
@@ -207,7 +211,7 @@ async fn publish_or_resume<M: Marketplace>(
 }
 
 /// A publish of the current draft that is running or has reached preview, to resume instead of starting again.
-async fn publish_of_this_draft<M: Marketplace>(
+pub(crate) async fn publish_of_this_draft<M: Marketplace>(
     market: &M,
     request: &PublishRequest,
     new: &NewVersion,
@@ -263,7 +267,7 @@ async fn activity<M: Marketplace>(
         .map_err(|e| WorkflowError::from_market(&e))
 }
 
-async fn active_operation<M: Marketplace>(
+pub(crate) async fn active_operation<M: Marketplace>(
     market: &M,
     request: &PublishRequest,
 ) -> Result<Option<Activity>, WorkflowError> {

@@ -75,8 +75,8 @@ pub enum CredentialMode {
 pub enum ClientSecretSource {
     /// `CPP_CLIENT_SECRET`, for local runs.
     Value(SecretString),
-    /// `CPP_CLIENT_SECRET_ARN`: a Secrets Manager secret, read once per cold start (in the background,
-    /// awaited by the first token request).
+    /// `CPP_CLIENT_SECRET_ARN`: a Secrets Manager secret, read once per cold start, by the first
+    /// token request.
     SecretsManager { arn: String },
 }
 

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::cpp::operation_for_submission;
-use crate::cpp::progress::{classify, messages_for_people, parse_time_frame};
+use crate::cpp::progress::{classify, later_steps, messages_for_people, parse_time_frame};
 use crate::cpp::{ApiError, CppClient, ErrorKind, Offer, OfferView, PlanImage, Submission};
 use crate::marketplace::{
     Activity, Api, Draft, ImageRecord, ImageSource, MarketError, Marketplace, NewSource,
@@ -138,6 +138,14 @@ impl Marketplace for CppClient {
             })
     }
 
+    /// CPP cancels whatever runs on the offer, which is the operation a run waits on.
+    async fn cancel(&self, offer: &OfferId, _at: &OperationRef) -> Result<(), MarketError> {
+        CppClient::cancel(self, &offer.publisher, &offer.offer)
+            .await
+            .map(|_| ())
+            .map_err(|e| in_context(&format!("cancelling the operation on {offer}"), e))
+    }
+
     async fn operation(
         &self,
         offer: &OfferId,
@@ -161,6 +169,7 @@ impl Marketplace for CppClient {
             estimate: step
                 .and_then(|s| s.estimated_time_frame.as_deref())
                 .and_then(parse_time_frame),
+            later: later_steps(&operation),
             messages: messages_for_people(&operation),
         })
     }

@@ -219,9 +219,14 @@ pub struct Operation {
 impl Operation {
     /// The step being worked on: the first one blocked, waiting or in progress, else the first not started.
     pub fn current_step(&self) -> Option<&Step> {
+        self.current_step_index().map(|i| &self.steps[i])
+    }
+
+    /// Where `current_step` is in `steps`.
+    pub fn current_step_index(&self) -> Option<usize> {
         self.steps
             .iter()
-            .find(|s| {
+            .position(|s| {
                 matches!(
                     s.status,
                     StepStatus::InProgress
@@ -236,7 +241,7 @@ impl Operation {
             .or_else(|| {
                 self.steps
                     .iter()
-                    .find(|s| s.status == StepStatus::NotStarted)
+                    .position(|s| s.status == StepStatus::NotStarted)
             })
     }
 

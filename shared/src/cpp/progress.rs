@@ -71,6 +71,19 @@ pub fn messages_for_people(operation: &Operation) -> Vec<String> {
     texts
 }
 
+/// What the steps after the current one are expected to take: the sum of their estimates (a step
+/// without one counts nothing).
+pub fn later_steps(operation: &Operation) -> Duration {
+    let Some(current) = operation.current_step_index() else {
+        return Duration::ZERO;
+    };
+    operation.steps[current + 1..]
+        .iter()
+        .filter(|s| s.status == StepStatus::NotStarted)
+        .filter_map(|s| s.estimated_time_frame.as_deref().and_then(parse_time_frame))
+        .sum()
+}
+
 /// Reads an `estimatedTimeFrame` ("< 15 min", "~2-3 days", "< 5 day", "< 1 hour") as its upper bound.
 pub fn parse_time_frame(text: &str) -> Option<Duration> {
     let lower = text.to_ascii_lowercase();
@@ -102,6 +115,22 @@ mod tests {
 
     fn op(value: serde_json::Value) -> Operation {
         serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn later_steps_add_up_the_estimates_of_the_steps_not_started() {
+        let operation = op(json!({"status": "running", "steps": [
+            {"stepName": "validation", "status": "complete", "estimatedTimeFrame": "< 15 min"},
+            {"stepName": "certification", "status": "inProgress", "estimatedTimeFrame": "< 5 day"},
+            {"stepName": "publisherSignOff", "status": "notStarted"},
+            {"stepName": "live", "status": "notStarted", "estimatedTimeFrame": "< 1 hour"},
+            {"stepName": "other", "status": "notStarted", "estimatedTimeFrame": "< 2 hours"}
+        ]}));
+        assert_eq!(later_steps(&operation), Duration::from_secs(3 * 3_600));
+        let done = op(json!({"status": "succeeded", "steps": [
+            {"stepName": "validation", "status": "complete", "estimatedTimeFrame": "< 15 min"}
+        ]}));
+        assert_eq!(later_steps(&done), Duration::ZERO);
     }
 
     #[test]

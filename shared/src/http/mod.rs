@@ -2,6 +2,7 @@
 //! and the retries. Each API's client (`crate::cpp`, `crate::ingestion`) builds its URLs on top.
 
 pub mod error;
+mod tls;
 mod token;
 
 use std::fmt;
@@ -121,11 +122,15 @@ const MIN_ATTEMPT: Duration = Duration::from_secs(1);
 
 /// The HTTP client of a function's calls to Microsoft: one TLS configuration and connection pool.
 pub fn http_client(connect_timeout: Duration) -> Result<reqwest::Client, ApiError> {
+    let failed =
+        |e: String| ApiError::new(ErrorKind::Config, "client", format!("HTTP client: {e}"));
+    let tls = tls::client_config().map_err(|e| failed(e.to_string()))?;
     reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .connect_timeout(connect_timeout)
         .user_agent(concat!("marketplace-publisher/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| ApiError::new(ErrorKind::Config, "client", format!("HTTP client: {e}")))
+        .map_err(|e| failed(e.to_string()))
 }
 
 impl ApiClient {

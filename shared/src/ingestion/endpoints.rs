@@ -141,6 +141,20 @@ impl IngestionClient {
         })
     }
 
+    /// `POST configure/{jobId}/cancel` (§4.6): refused (400) once the job has finished.
+    pub async fn cancel_job(&self, job_id: &str) -> Result<JobStatus, ApiError> {
+        let answer = self
+            .post(self.url(&["configure", job_id, "cancel"], &[]), &json!({}))
+            .await?;
+        serde_json::from_value(answer).map_err(|e| {
+            error(
+                ErrorKind::Decode,
+                "POST /configure/cancel",
+                format!("job unreadable: {e}"),
+            )
+        })
+    }
+
     /// The product's current submissions: the draft entry and at most one preview and one live
     /// (two live while going live, in some accounts).
     pub async fn submissions(&self, product: &str) -> Result<Vec<SubmissionEntry>, ApiError> {

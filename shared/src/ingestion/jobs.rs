@@ -150,6 +150,8 @@ pub(crate) fn report(
         step,
         progress_percentage: None,
         estimate: None,
+        // One step stands for the whole operation.
+        later: Duration::ZERO,
         messages,
     }
 }
@@ -171,6 +173,18 @@ pub(crate) fn running(kind: OperationKind, step: impl Into<String>) -> Operation
     }
 }
 
+/// The configure job an operation's location names (`configure/{jobId}/status?...`).
+pub(crate) fn job_id_of(at: &OperationRef) -> String {
+    let path = at.location.split('?').next().unwrap_or_default();
+    at.id.clone().unwrap_or_else(|| {
+        path.trim_end_matches("/status")
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    })
+}
+
 impl IngestionClient {
     /// How the operation a configure job stands for is doing: its job's status, and for a job that
     /// succeeded, its submission in the list.
@@ -181,15 +195,8 @@ impl IngestionClient {
         at: &OperationRef,
         kind: OperationKind,
     ) -> Result<OperationReport, MarketError> {
-        let path = at.location.split('?').next().unwrap_or_default();
         let param = |name: &str| query_param(&at.location, name);
-        let job_id = at.id.clone().unwrap_or_else(|| {
-            path.trim_end_matches("/status")
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_owned()
-        });
+        let job_id = job_id_of(at);
         let job = match self.job_status(&job_id).await {
             Ok(job) => job,
             // A multi-day job's status read fails now and then; it is still running (Q3).

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::ingestion::documents::{SubmissionEntry, job_messages};
+use crate::ingestion::jobs::job_id_of;
 use crate::ingestion::lookup::in_context;
 use crate::ingestion::{IngestionClient, SUBMISSION_SCHEMA, techconfig};
 use crate::marketplace::{
@@ -223,6 +224,24 @@ impl Marketplace for IngestionClient {
         let at = self.submit(offer, submission, "going live with").await?;
         let at = with_query(at, "product", Some(&product));
         Ok(with_query(at, "submission", Some(preview.number())))
+    }
+
+    /// A configure job is cancelled (§4.6); an operation known only by its submission cannot be.
+    async fn cancel(&self, offer: &OfferId, at: &OperationRef) -> Result<(), MarketError> {
+        if at.location.starts_with("submission/") {
+            return Err(MarketError::new(
+                ErrorKind::Rejected,
+                format!(
+                    "{offer}: submission {} is known by its number only, and Product Ingestion cancels configure jobs; cancel it in Partner Center",
+                    at.id.as_deref().unwrap_or(&at.location)
+                ),
+            ));
+        }
+        let job_id = job_id_of(at);
+        self.cancel_job(&job_id)
+            .await
+            .map(|_| ())
+            .map_err(|e| in_context(&format!("cancelling job {job_id} of {offer}"), e))
     }
 
     async fn operation(

@@ -100,6 +100,14 @@ pub trait Marketplace: Sync {
         offer: &OfferId,
     ) -> impl Future<Output = Result<OperationRef, MarketError>> + Send;
 
+    /// Asks Microsoft to cancel the operation; it reads `Canceled` once Microsoft has stopped it
+    /// (at once, or minutes later). Nothing else of the offer changes.
+    fn cancel(
+        &self,
+        offer: &OfferId,
+        at: &OperationRef,
+    ) -> impl Future<Output = Result<(), MarketError>> + Send;
+
     /// How the operation stands now.
     fn operation(
         &self,

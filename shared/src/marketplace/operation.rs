@@ -60,6 +60,9 @@ pub struct OperationReport {
     pub progress_percentage: Option<u8>,
     /// How long the current step is expected to take, when the API says.
     pub estimate: Option<Duration>,
+    /// What the steps after the current one are expected to take together (zero when none, or
+    /// when the API gives no estimates of them).
+    pub later: Duration,
     /// Microsoft's messages for people: plain text, SAS signatures removed.
     pub messages: Vec<String>,
 }

@@ -57,6 +57,10 @@ pub struct WorkflowState {
     pub messages: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_check_seconds: Option<u64>,
+    /// When the running operation is expected to end (RFC 3339), from Microsoft's step estimates
+    /// (typical durations on Product Ingestion): for people, never for a decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_end_at: Option<String>,
     #[serde(default)]
     pub poll_count: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,6 +103,7 @@ impl WorkflowState {
             step_seen_at: None,
             messages: Vec::new(),
             next_check_seconds: None,
+            expected_end_at: None,
             poll_count: 0,
             outcome: None,
             changed: None,
@@ -134,6 +139,7 @@ impl WorkflowState {
         self.step_seen_at = None;
         self.messages.clear();
         self.next_check_seconds = None;
+        self.expected_end_at = None;
         self.poll_count = 0;
         self.queue = None;
     }

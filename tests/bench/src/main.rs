@@ -29,12 +29,14 @@ job, in real time; submissions run on the simulated clock";
 pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const USAGE: &str =
-    "usage: bench [--runs N] [--pipelines N] [--python PATH] [--bin-dir DIR] [--out FILE]
+    "usage: bench [--runs N] [--pipelines N] [--python PATH] [--bin-dir DIR] [--out FILE] [--cold-starts-only]
   --runs N        cold starts per function and for the peer (default 20)
   --pipelines N   concurrent pipelines in the throughput run (default 100)
   --python PATH   a Python with cloudpub installed, for the peer (skipped when absent)
   --bin-dir DIR   where the release bootstraps are (default target/release)
-  --out FILE      the JSON report (default target/bench/report.json)";
+  --out FILE      the JSON report (default target/bench/report.json)
+  --cold-starts-only
+                  only section 1 (the cold starts, the floor and the peer), for a quick look";
 
 struct Options {
     runs: usize,
@@ -42,6 +44,7 @@ struct Options {
     python: Option<PathBuf>,
     bin_dir: PathBuf,
     out: PathBuf,
+    cold_starts_only: bool,
 }
 
 fn options() -> BenchResult<Options> {
@@ -52,6 +55,7 @@ fn options() -> BenchResult<Options> {
         python: None,
         bin_dir: coldstart::default_bin_dir(),
         out: target.join("bench/report.json"),
+        cold_starts_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -65,6 +69,7 @@ fn options() -> BenchResult<Options> {
             "--python" => options.python = Some(value()?.into()),
             "--bin-dir" => options.bin_dir = value()?.into(),
             "--out" => options.out = value()?.into(),
+            "--cold-starts-only" => options.cold_starts_only = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -143,10 +148,17 @@ async fn main() -> BenchResult<()> {
         Some(python) => (None, Some(format!("{} does not exist", python.display()))),
         None => (None, Some("no --python given".to_owned())),
     };
-    eprintln!("bench: API calls and waiting cost ...");
-    let scenarios = scenarios::run().await?;
+    let scenarios = if options.cold_starts_only {
+        scenarios::Scenarios::default()
+    } else {
+        eprintln!("bench: API calls and waiting cost ...");
+        scenarios::run().await?
+    };
     let mut throughput = Vec::new();
-    for api in offers::APIS {
+    for api in offers::APIS
+        .into_iter()
+        .filter(|_| !options.cold_starts_only)
+    {
         eprintln!(
             "bench: throughput, {} ({} pipelines) ...",
             api.title(),

@@ -266,8 +266,7 @@ fn trigger_deps(url: &str, clock: Arc<BenchClock>) -> build_finished::Deps {
             manifest_prefix: Some(MANIFEST_PREFIX.into()),
             marketplace_api: shared::marketplace::Api::Cpp,
         },
-        s3,
-        sfn,
+        aws: build_finished::AwsClients::given(s3, sfn),
         clock,
     }
 }

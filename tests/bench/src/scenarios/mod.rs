@@ -87,6 +87,7 @@ impl Minimum {
     }
 }
 
+#[derive(Default)]
 pub struct Scenarios {
     pub api: Vec<ApiScenario>,
     pub timelines: Vec<Timeline>,

@@ -623,7 +623,7 @@ fn the_preview_ready_notice_says_what_this_run_does_next() {
     let summary = notice["summary"].as_str().unwrap();
     assert!(
         summary.ends_with(
-            "take it live with: tools/go-live.sh arn:aws:states:eu-west-1:123456789012:execution:publish:run"
+            "take it live with: mpub go-live arn:aws:states:eu-west-1:123456789012:execution:publish:run"
         ),
         "{summary}"
     );

@@ -228,6 +228,8 @@ fn the_environment_is_the_designed_one_and_never_holds_the_secret() {
         // build-finished's check of where a storage event comes from (README, Configuration).
         "MANIFEST_BUCKET",
         "MANIFEST_PREFIX",
+        // check-last-operation's status report.
+        "REPORT_TOPIC_ARN",
     ];
     let template = template();
     for (name, _) in template.resources_of_type("AWS::Serverless::Function") {
@@ -489,6 +491,25 @@ fn the_status_report_is_scheduled_on_check_last_operation_in_report_mode() {
             .to_string()
             .contains("StatusReportOn"),
         "the schedule can be turned off"
+    );
+}
+
+#[test]
+fn the_status_report_is_sent_to_the_topic_by_the_function_and_only_its_failure_by_lambda() {
+    let template = template();
+    let function = template.resource("CheckLastOperationFunction").unwrap();
+    assert_eq!(
+        function["Properties"]["Environment"]["Variables"]["REPORT_TOPIC_ARN"],
+        json!({"Ref": "NotificationTopic"})
+    );
+    let destinations = &function["Properties"]["EventInvokeConfig"]["DestinationConfig"];
+    assert!(
+        destinations.get("OnSuccess").is_none(),
+        "a success destination would send the report again, as an unreadable invocation record"
+    );
+    assert_eq!(
+        destinations["OnFailure"]["Destination"],
+        json!({"Ref": "NotificationTopic"})
     );
 }
 

@@ -59,8 +59,7 @@ impl Trigger {
         let start = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW.unix_timestamp() as u64);
         let deps = Deps {
             config,
-            s3: s3_client,
-            sfn: sfn_client,
+            aws: build_finished::AwsClients::given(s3_client, sfn_client),
             clock: Arc::new(ManualClock::new(start)),
         };
         Self { deps, s3, sfn }

@@ -1,0 +1,100 @@
+//! What update-and-publish would do with a request now, read from Microsoft without writing
+//! anything: the operator's dry run (`mpub plan`).
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+use shared::config::Config;
+use shared::marketplace::{Activity, Api, Marketplace, OperationKind};
+use shared::workflow::versions::where_;
+use shared::workflow::{Decision, PublishRequest, WorkflowError, decide, new_version, retention};
+
+use crate::{active_operation, publish_of_this_draft};
+
+/// The outcome of a dry run, per plan.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DryRun {
+    pub target: String,
+    pub api: &'static str,
+    pub plan_id: String,
+    pub version: String,
+    /// The versions the plan's draft holds now, oldest first.
+    pub draft_versions: Vec<String>,
+    /// `add`, or `alreadyPresent` (nothing to write).
+    pub write: &'static str,
+    /// Versions the write would remove from the plan (CPP's cap).
+    pub evicted_versions: Vec<String>,
+    /// Versions the write would deprecate (Product Ingestion, `INGESTION_KEEP_ACTIVE_VERSIONS`).
+    pub deprecated_versions: Vec<String>,
+    /// What holds the offer now, if anything: the run would wait for it.
+    pub busy_with: Option<String>,
+    /// `publish`, `resume <operation>`, or `wait for the offer`.
+    pub publish: String,
+}
+
+/// Reads the draft, the offer's operations and (for a version already in the draft) the preview,
+/// and decides as a run would. A request the run would refuse is the error it would fail with.
+pub async fn dry_run<M: Marketplace>(
+    market: &M,
+    config: &Config,
+    now: SystemTime,
+    request: &PublishRequest,
+) -> Result<DryRun, WorkflowError> {
+    request.check_image_urls(now, config.sas_min_validity_days)?;
+    let draft = market
+        .read_draft(&request.offer(), &request.plan_id)
+        .await
+        .map_err(|e| WorkflowError::from_market(&e))?;
+    let new = new_version(request, &draft.versions)?;
+    let keep = retention(
+        market.api(),
+        config.max_images_per_plan,
+        config.ingestion_keep_active_versions,
+    );
+    let decision = decide(&draft.versions, &new, keep, &where_(request))?;
+    let mut versions: Vec<_> = draft.versions.versions.iter().collect();
+    versions.sort_by_key(|v| v.version);
+    let busy = active_operation(market, request).await?;
+    let (write, retire) = match decision {
+        Decision::AlreadyPresent => ("alreadyPresent", Vec::new()),
+        Decision::Add { retire } => ("add", retire),
+    };
+    let publish = match (&busy, write) {
+        (Some(busy), "add") => format!("wait for the offer ({})", describe(busy)),
+        (_, "add") => "publish".to_owned(),
+        _ => match publish_of_this_draft(market, request, &new).await {
+            Ok(Some(existing)) => format!(
+                "resume {}",
+                existing.id.as_deref().unwrap_or(&existing.location)
+            ),
+            Ok(None) if busy.is_some() => "wait for the offer".to_owned(),
+            Ok(None) => "publish".to_owned(),
+            Err(e) => format!("wait for the offer ({})", e.message),
+        },
+    };
+    let (evicted_versions, deprecated_versions) = match market.api() {
+        Api::Cpp => (retire, Vec::new()),
+        Api::ProductIngestion => (Vec::new(), retire),
+    };
+    Ok(DryRun {
+        target: request.target(),
+        api: market.api().as_str(),
+        plan_id: request.plan_id.clone(),
+        version: request.version.clone(),
+        draft_versions: versions.iter().map(|v| v.key.clone()).collect(),
+        write,
+        evicted_versions,
+        deprecated_versions,
+        busy_with: busy.as_ref().map(describe),
+        publish,
+    })
+}
+
+fn describe(operation: &Activity) -> String {
+    let kind = match operation.kind {
+        OperationKind::Publish => "a publish",
+        OperationKind::GoLive => "a go-live",
+    };
+    format!("{kind} {} running", operation.label())
+}
