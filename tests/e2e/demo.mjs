@@ -206,7 +206,7 @@ async function demo(stack, started) {
   await stack.emulator.advanceClock(pause);
   narrator.elapsed += pause;
   say(`3. ${duration(pause)} later, a release engineer has checked the preview and starts the go-live`);
-  say('   (tools/go-live.sh <publish execution ARN>: same input, action goLive)');
+  say('   (mpub go-live <publish execution ARN>: same input, action goLive)');
   const live = await pipeline.goLive(execution, { onEvent: narrator.onEvent, waitMs: pace });
   finished(live);
   say();

@@ -27,7 +27,7 @@ test('upload -> preview ready; a manual go-live -> live', async () => {
   assert.equal(notice.message.execution, preview.execution.executionArn);
   // A manual go-live: the notice gives the command that takes this publication live.
   assert.equal(notice.message.goLiveNow, false);
-  assert.ok(notice.message.summary.endsWith(`take it live with: tools/go-live.sh ${preview.execution.executionArn}`), notice.message.summary);
+  assert.ok(notice.message.summary.endsWith(`take it live with: mpub go-live ${preview.execution.executionArn}`), notice.message.summary);
   assertNoSecrets(preview.notifications, 'the notification');
   assert.ok(preview.states.includes('StoppedAtPreview'), preview.states.join(' > '));
   assert.ok(!preview.states.includes('ValidateAndGoLive'), 'goLive manual stops at preview');

@@ -263,7 +263,7 @@ test('a go-live asked for twice: the same name is refused, another name finds it
     assert.deepEqual(events(run), ['live']);
     assert.ok(!run.states.includes('UpdateAndPublish'), 'no new publish');
   }
-  // The same go-live by its name (as tools/go-live.sh names it) is refused by Step Functions.
+  // The same go-live by its name (as mpub go-live names it) is refused by Step Functions.
   await assert.rejects(pipeline.goLive(preview.execution), /ExecutionAlreadyExists|already exists/i);
   const requests = await offerRequests(offerId);
   assert.equal(count(requests, 'POST', '/golive'), 1, 'one POST golive');

@@ -43,12 +43,29 @@ export class Emulator {
     return this.control('POST', '/ingestion/certification/fail', { externalId: offerId, times });
   }
 
-  clock() {
-    return this.control('GET', '/clock');
+  async clock() {
+    return this.remember(await this.control('GET', '/clock'));
   }
 
-  advanceClock(seconds) {
-    return this.control('POST', '/clock', { advanceSeconds: seconds });
+  async advanceClock(seconds) {
+    return this.remember(await this.control('POST', '/clock', { advanceSeconds: seconds }));
+  }
+
+  /**
+   * The emulator's virtual time (ms since the epoch) as of its last clock answer, run on by its scale
+   * (0 here: frozen, it moves only when advanced); null before the first. Read without a request, so
+   * events can be stamped with it as they happen.
+   */
+  knownTime() {
+    const known = this.knownClock;
+    return known ? known.virtualMs + (Date.now() - known.readAtMs) * known.scale : null;
+  }
+
+  remember(state) {
+    const virtualMs = Date.parse(state.now);
+    // Answers to calls made at once may arrive out of order: the clock never goes back.
+    if (!(this.knownClock?.virtualMs > virtualMs)) this.knownClock = { virtualMs, readAtMs: Date.now(), scale: state.scale };
+    return state;
   }
 
   failAtStep(publisherId, offerId, stepId, messageHtml) {

@@ -37,23 +37,8 @@ export class Moto {
     await this.s3('PUT', `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`, text);
   }
 
-  async sfn(action, request) {
-    const response = await fetch(`${this.baseUrl}/`, {
-      method: 'POST',
-      headers: {
-        authorization: this.auth('states'),
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': `AWSStepFunctions.${action}`,
-      },
-      body: JSON.stringify(request),
-    });
-    const body = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      const error = new Error(`StepFunctions ${action}: ${response.status} ${JSON.stringify(body)}`);
-      error.name = String(body.__type ?? 'StepFunctionsError').split('#').pop();
-      throw error;
-    }
-    return body;
+  sfn(action, request) {
+    return stepFunctionsCall(this.baseUrl, action, request, { authorization: this.auth('states') });
   }
 
   async createStateMachine(name, definition) {
@@ -80,4 +65,25 @@ export class Moto {
   async startExecution(stateMachineArn, name, input) {
     return this.sfn('StartExecution', { stateMachineArn, name, input: JSON.stringify(input) });
   }
+}
+
+/** One Step Functions API call (AWS JSON 1.0) as plain HTTP; an error is thrown named by its `__type`. */
+export async function stepFunctionsCall(baseUrl, action, request, headers = {}) {
+  const response = await fetch(`${baseUrl}/`, {
+    method: 'POST',
+    headers: {
+      ...headers,
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': `AWSStepFunctions.${action}`,
+    },
+    body: JSON.stringify(request),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(`StepFunctions ${action}: ${response.status} ${JSON.stringify(body)}`);
+    error.name = String(body.__type ?? 'StepFunctionsError').split('#').pop();
+    error.status = response.status;
+    throw error;
+  }
+  return body;
 }

@@ -98,7 +98,7 @@ export class Pipeline {
   /** A person takes a previewed version live: a new execution with the same request and action goLive. */
   async goLive(publishExecution, options = {}) {
     const input = { ...publishExecution.input, action: 'goLive' };
-    // Named as tools/go-live.sh names it: deterministic, so the same go-live cannot be started twice.
+    // Named as mpub go-live names it (shared::workflow::go_live): deterministic, so the same go-live cannot be started twice.
     const name = `golive_${publishExecution.name.slice(-(80 - 'golive_'.length))}`;
     const { executionArn } = await this.stack.moto.startExecution(this.stack.stateMachineArn, name, input);
     return this.run({ executionArn, name, input }, options);

@@ -3,7 +3,7 @@
 // clock is moved instead, so days of certification pass in seconds and always the same way.
 import { randomUUID } from 'node:crypto';
 
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 
 import { allStates, functionName, loadDefinition } from './definition.mjs';
 import { invokeFunction } from './stack.mjs';
@@ -18,7 +18,8 @@ const QUEUE_FUNCTION = 'update-and-publish';
 /**
  * Runs one execution to its end. Returns
  * `{status, output, error, cause, states, notifications, invocations, simulated: {waitSeconds, retrySeconds, queueSeconds, waits, retries, queueWaits}}`;
- * status is SUCCEEDED, FAILED, or TIMED_OUT when the simulated time passed the definition's TimeoutSeconds.
+ * status is SUCCEEDED, FAILED, TIMED_OUT when the simulated time passed the definition's TimeoutSeconds,
+ * or ABORTED when `signal` aborted it.
  * `onEvent` receives aws-local-stepfunctions' events (StateEntered, StateExited, StateRetried, ...) and
  * the bridge's own (ClockAdvanced, NotificationSent), in the order they happened.
  * `beforeInvoke({state, function, payload})` runs before each function call (to inject faults mid-run); it
@@ -28,6 +29,8 @@ const QUEUE_FUNCTION = 'update-and-publish';
  * `exclusive(fn)`, optional, runs each function call (clock move, hook and invoke) under a lock shared by
  * executions run at the same time: one execution's clock move never lands inside another's call (in
  * AWS an invocation takes milliseconds, not simulated hours). lib/lock.mjs makes one.
+ * `signal`, optional, an AbortSignal: aborting it stops the run as StopExecution does; from then on the
+ * bridge calls no function, sends no notice and moves no clock (a call already under way finishes).
  */
 export async function runExecution({
   stack,
@@ -39,6 +42,7 @@ export async function runExecution({
   waitMs = 0,
   timeoutSeconds = 600,
   exclusive = (fn) => fn(),
+  signal,
 }) {
   const definition = loadDefinition();
   // The definition's own limit (45 days) is enforced on the simulated clock instead: Node's setTimeout
@@ -51,7 +55,7 @@ export async function runExecution({
     invocations: [],
     simulated: { waitSeconds: 0, retrySeconds: 0, queueSeconds: 0, waits: 0, retries: 0, queueWaits: 0 },
   };
-  const bridge = new Bridge({ stack, definition, record, beforeInvoke, onEvent, exclusive });
+  const bridge = new Bridge({ stack, definition, record, beforeInvoke, onEvent, exclusive, signal });
   // The library validates the definition (asl-validator, ARNs and paths checked) before it runs.
   const machine = new StateMachine(definition);
   const execution = machine.run(input, {
@@ -66,6 +70,9 @@ export async function runExecution({
     },
     context: { Execution: { Id: executionArn, Name: executionName } },
   });
+  const abort = () => execution.abort();
+  if (signal?.aborted) abort();
+  else signal?.addEventListener('abort', abort, { once: true });
   const events = (async () => {
     for await (const event of execution.eventLogs) {
       if (event.type === 'StateEntered') record.states.push(event.state.name);
@@ -76,13 +83,20 @@ export async function runExecution({
   try {
     outcome = { status: 'SUCCEEDED', output: await execution.result };
   } catch (e) {
-    if (!(e instanceof ExecutionError)) throw e; // timed out or aborted: the harness's problem
-    // The error that ended the run (a Fail state's Error and Cause, or an uncaught one).
-    outcome = { status: 'FAILED', error: e.cause?.name, cause: e.cause?.message };
+    if (e instanceof ExecutionAbortedError) {
+      outcome = { status: 'ABORTED' };
+    } else if (e instanceof ExecutionError) {
+      // The error that ended the run (a Fail state's Error and Cause, or an uncaught one).
+      outcome = { status: 'FAILED', error: e.cause?.name, cause: e.cause?.message };
+    } else {
+      throw e; // timed out on the real clock: the harness's problem
+    }
+  } finally {
+    signal?.removeEventListener('abort', abort);
   }
   await events;
   const { waitSeconds, retrySeconds, queueSeconds } = record.simulated;
-  if (waitSeconds + retrySeconds + queueSeconds > simulatedLimitSeconds) {
+  if (outcome.status !== 'ABORTED' && waitSeconds + retrySeconds + queueSeconds > simulatedLimitSeconds) {
     // Step Functions would have stopped it there, with no Catch and no notice.
     outcome = { status: 'TIMED_OUT', error: 'States.Timeout', cause: `ran past the definition's ${simulatedLimitSeconds} s` };
   }
@@ -135,8 +149,9 @@ class FunctionError extends Error {
 
 /** The local stand-in for the Lambda and SNS integrations, keyed by Task state name. */
 class Bridge {
-  constructor({ stack, definition, record, beforeInvoke, onEvent, exclusive }) {
+  constructor({ stack, definition, record, beforeInvoke, onEvent, exclusive, signal }) {
     this.stack = stack;
+    this.signal = signal;
     this.exclusive = exclusive;
     this.definition = definition;
     this.record = record;
@@ -163,6 +178,7 @@ class Bridge {
   }
 
   async invokeNow(stateName, state, parameters) {
+    this.refuseIfAborted(stateName);
     const fn = functionName(parameters.FunctionName);
     const payload = parameters.Payload;
     const pending = this.retrying.get(stateName);
@@ -237,8 +253,14 @@ class Bridge {
     this.retrying.set(stateName, tracker);
   }
 
+  /** A stopped run goes no further; the library only stops between states, and retries within one. */
+  refuseIfAborted(stateName) {
+    if (this.signal?.aborted) throw new FunctionError('States.Aborted', `${stateName}: the execution was stopped`);
+  }
+
   async notify(stateName, parameters) {
     await drainEvents();
+    this.refuseIfAborted(stateName);
     const notification = { state: stateName, topicArn: parameters.TopicArn, subject: parameters.Subject, message: parameters.Message };
     this.record.notifications.push(notification);
     this.onEvent({ type: 'NotificationSent', ...notification });

@@ -1,5 +1,6 @@
 // The local stack: the CPP emulator, moto_server (S3 + Step Functions) and `cargo lambda watch`
-// serving the four functions. Everything listens on 127.0.0.1 and is stopped by stop().
+// serving the four functions; optionally the Step Functions stand-in (lib/stepfunctions.mjs) in place
+// of moto's. Everything listens on 127.0.0.1 and is stopped by stop().
 import { existsSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { isAbsolute, join } from 'node:path';
@@ -9,6 +10,7 @@ import { Moto } from './moto.mjs';
 import { REGION, REPO_ROOT, loadDefinition } from './definition.mjs';
 import { startFunction } from './functions.mjs';
 import { freePort, startProcess, stopProcess } from './procs.mjs';
+import { startStepFunctions } from './stepfunctions.mjs';
 
 export const FUNCTIONS = ['build-finished', 'update-and-publish', 'check-last-operation', 'validate-and-go-live'];
 export const BUCKET = 'contoso-builds';
@@ -28,9 +30,11 @@ export const binary = (name) => join(TARGET_DIR, 'debug', name);
 /**
  * Starts the stack from the binaries in target/debug, which `make e2e` (or `make test`) builds.
  * `env` adds configuration for the functions (e.g. CPP_MAX_IMAGES_PER_PLAN).
+ * `stepFunctions`: true, or startStepFunctions' options (runOptions), to start the stand-in as `sfn` and
+ * point the functions' Step Functions client at it (AWS_ENDPOINT_URL_SFN); by default they call moto.
  * Returns handles to each part and stop(), which is safe to call more than once.
  */
-export async function startStack({ name = 'e2e', env = {}, credential = 'secret', log = () => {} } = {}) {
+export async function startStack({ name = 'e2e', env = {}, credential = 'secret', stepFunctions = false, log = () => {} } = {}) {
   for (const tool of ['cargo-lambda', 'moto_server']) {
     if (!existsSync(join(VENV_BIN, tool))) throw new Error(`${tool} is missing from .venv: run tests/e2e/setup.sh`);
   }
@@ -87,14 +91,28 @@ export async function startStack({ name = 'e2e', env = {}, credential = 'secret'
       const { issuer } = await emulator.control('GET', '/federation/credentials');
       await emulator.control('POST', '/federation/credentials', { issuer, subject: FUNCTION_ROLE });
     }
-    const functionEnv = {
-      ...baseEnv,
-      ...awsEnv(motoUrl),
+    const watchUrl = await startWatch(logDir, procs);
+    const stack = { emulator, moto, emulatorUrl, motoUrl, watchUrl, stateMachineArn, logDir, functions: {}, stop };
+    if (stepFunctions) {
+      // Before the functions, which must know its URL; stop() stops its runs with the rest.
+      stack.sfn = await startStepFunctions({ stack, ...(stepFunctions === true ? {} : stepFunctions) });
+      procs.push(stack.sfn);
+    }
+    const microsoft = {
       CPP_API_BASE_URL: emulatorUrl,
       CPP_LOGIN_BASE_URL: emulatorUrl,
       INGESTION_API_BASE_URL: `${emulatorUrl}/rp/product-ingestion`,
       CPP_TENANT_ID: 'e2e-tenant',
       CPP_CLIENT_ID: CLIENT_ID,
+    };
+    // How a tool that calls Microsoft as the functions do (mpub) reaches the emulator.
+    stack.microsoftEnv = { ...microsoft, CPP_CLIENT_SECRET: CLIENT_SECRET };
+    const functionEnv = {
+      ...baseEnv,
+      ...awsEnv(motoUrl),
+      // The SDK prefers a service's own endpoint variable to AWS_ENDPOINT_URL.
+      ...(stack.sfn ? { AWS_ENDPOINT_URL_SFN: stack.sfn.url } : {}),
+      ...microsoft,
       // Only the functions get it, never watch (which would print it if passed as --env-var).
       ...(federated
         ? { CPP_CREDENTIAL: 'awsFederation', AWS_ENDPOINT_URL_STS: `${emulatorUrl}/sts` }
@@ -105,9 +123,8 @@ export async function startStack({ name = 'e2e', env = {}, credential = 'secret'
       MANIFEST_PREFIX: 'manifests/',
       ...env,
     };
-    const watchUrl = await startWatch(logDir, procs);
     // The four functions as Lambda runs them: each polls watch's runtime API for its invocations.
-    const functions = {};
+    const { functions } = stack;
     // build-finished never calls CPP: as in AWS, where it may not read the secret, it does not get it.
     const { CPP_CLIENT_SECRET: _, ...withoutSecret } = functionEnv;
     for (const fn of FUNCTIONS) {
@@ -115,7 +132,7 @@ export async function startStack({ name = 'e2e', env = {}, credential = 'secret'
       functions[fn] = await startFunction({ name: fn, binary: binary(fn), watchUrl, env, logDir });
       procs.push(functions[fn]);
     }
-    return { emulator, moto, emulatorUrl, motoUrl, watchUrl, stateMachineArn, logDir, functions, stop };
+    return stack;
   } catch (e) {
     await stop();
     throw e;

@@ -94,6 +94,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         let runs = plan(manifest).await?;
         return print(json, &runs, || plan_table(&runs));
     }
+    if let Command::GoLive { target, .. } = &cli.command {
+        which(target)?;
+    }
     let sdk = aws_config().await;
     // An execution ARN names its state machine: go-live and cancel of one need no --stack.
     let named = match &cli.command {
@@ -118,20 +121,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             print(json, &lines, || status_table(&lines))
         }
         Command::GoLive { target, yes } => {
-            let which = match target.as_slice() {
-                [execution] => Which::Execution(execution.clone()),
-                [offer, plan, version] => Which::Version {
-                    offer: offer.clone(),
-                    plan: plan.clone(),
-                    version: version.clone(),
-                },
-                _ => {
-                    return Err(CliError::refused(
-                        "go-live takes EXECUTION, or OFFER PLAN VERSION",
-                    ));
-                }
-            };
-            let publication = publication(&sfn, &which).await?;
+            let publication = publication(&sfn, &which(&target)?).await?;
             let outcome = go_live(&sfn, &publication, |prompt| yes || ask(prompt)).await?;
             print(json, &outcome, || {
                 if outcome.started {
@@ -170,6 +160,20 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             })
         }
         Command::Plan { .. } => Ok(()),
+    }
+}
+
+fn which(target: &[String]) -> Result<Which, CliError> {
+    match target {
+        [execution] => Ok(Which::Execution(execution.clone())),
+        [offer, plan, version] => Ok(Which::Version {
+            offer: offer.clone(),
+            plan: plan.clone(),
+            version: version.clone(),
+        }),
+        _ => Err(CliError::refused(
+            "go-live takes EXECUTION, or OFFER PLAN VERSION",
+        )),
     }
 }
 

@@ -29,7 +29,7 @@ pub const FLOOR: &str = "floor";
 /// How a function signs in to Entra ID.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SignIn {
-    /// A client secret read from Secrets Manager in the background at init, as deployed.
+    /// A client secret read from Secrets Manager by the first token request, as deployed.
     SecretsManager,
     /// A client secret in `CPP_CLIENT_SECRET`, as in local runs.
     Environment,

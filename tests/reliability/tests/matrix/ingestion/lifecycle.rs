@@ -155,3 +155,36 @@ async fn go_live_of_a_version_the_preview_lacks_reports_it_missing() {
     assert_eq!(state.outcome, Some(GoLiveOutcome::VersionMissing));
     assert_eq!(configures(&h), 0);
 }
+
+#[tokio::test]
+async fn a_running_publish_is_cancelled_through_its_job_and_a_finished_one_cannot_be() {
+    use shared::marketplace::{ErrorKind, Marketplace};
+    let h = Harness::start().await;
+    let state = update(&h, &start(pi_request("1.1.0"))).await.unwrap();
+    let operation = state.operation.clone().unwrap();
+    let market = h.deps.market(
+        shared::marketplace::Api::ProductIngestion,
+        &test_harness::context(),
+    );
+    let offer = state.request.offer();
+    market.cancel(&offer, &operation.at).await.unwrap();
+    let report = market
+        .operation(&offer, &operation.at, operation.kind)
+        .await
+        .unwrap();
+    assert_eq!(report.status, RunStatus::Canceled, "{report:?}");
+    assert!(
+        !h.pi_versions_in("preview", PI_PLAN)
+            .iter()
+            .any(|(v, _)| v == "1.1.0"),
+        "nothing reached preview"
+    );
+    let again = market.cancel(&offer, &operation.at).await.unwrap_err();
+    assert!(again.message.contains("already completed"), "{again}");
+    // An operation known only by its submission number cannot be cancelled through the API.
+    let listed = market.activity(&offer).await.unwrap();
+    let by_number = listed.first().expect("a submission").at.clone();
+    let refused = market.cancel(&offer, &by_number).await.unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Rejected);
+    assert!(refused.message.contains("Partner Center"), "{refused}");
+}
