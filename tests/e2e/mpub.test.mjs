@@ -21,8 +21,15 @@ const run = promisify(execFile);
 // runs for minutes (a dozen checks) while the others end at once. It starts after the go-live, whose
 // days of waiting would otherwise move its operation on (the runs share the emulator's clock).
 const HELD = 'e2e-mpub-held';
+// While set, the held run's checks wait for it: mpub cancel does not race the run's own look.
+let checksHeld = null;
 const e2e = useStack('mpub', {
-  stepFunctions: { runOptions: ({ input }) => (input.offerId === HELD ? { waitMs: 15_000 } : {}) },
+  stepFunctions: {
+    runOptions: ({ input }) =>
+      input.offerId === HELD
+        ? { waitMs: 15_000, beforeInvoke: async ({ function: fn }) => fn === 'check-last-operation' && (await checksHeld?.promise) }
+        : {},
+  },
 });
 const scratch = mkdtempSync(join(tmpdir(), 'mpub-e2e-'));
 
@@ -136,7 +143,9 @@ test('go-live: refuses what did not stop at preview, asks unless --yes, starts o
   assert.equal(ofAGoLive.code, 1);
   assert.match(ofAGoLive.stderr, /is a go-live; name the publication/);
   const lines = json(await mpub('--state-machine', stack.stateMachineArn, 'status', 'e2e-mpub-preview', '--json'));
-  assert.deepEqual(lines.map((l) => [l.action, l.stage]), [['goLive', 'live'], ['publish', 'atPreview']]);
+  // The publication is shown by what its go-live did.
+  assert.deepEqual(lines.map((l) => [l.action, l.stage]), [['goLive', 'live'], ['publish', 'live']]);
+  assert.equal(lines[1].detail, `by golive_${runs.preview.name}`);
 
   runs.held = await publish(manifest({ offerId: HELD, version: '1.1.0' }));
   const running = await mpub('go-live', runs.held.executionArn, '--yes');
@@ -190,6 +199,7 @@ test('cancel: status shows a checked run\'s step, next check and expected end; c
   assert.equal(checked.stage, 'publishing');
   assert.ok(checked.detail, 'the step Microsoft is at');
   assert.ok(Date.parse(checked.expectedEndAt) >= Date.parse(checked.nextCheckAt), `${checked.nextCheckAt}, ends ${checked.expectedEndAt}`);
+  checksHeld = Promise.withResolvers();
   const unconfirmed = await mpub('cancel', runs.held.executionArn);
   assert.equal(unconfirmed.code, 1);
   assert.match(unconfirmed.stderr, /Cancel Microsoft's operation .* on contoso\/e2e-mpub-held/);
@@ -199,6 +209,7 @@ test('cancel: status shows a checked run\'s step, next check and expected end; c
   await new Promise((r) => setTimeout(r, 2_000));
   await stack.emulator.advanceClock(30 * 60);
   const cancelled = json(await cancelling);
+  checksHeld.resolve();
   assert.equal(cancelled.operationStatus, 'canceled');
   assert.equal(cancelled.executionStopped, true);
   const execution = await stack.sfn.execution(runs.held.executionArn);

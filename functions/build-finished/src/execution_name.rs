@@ -2,10 +2,10 @@
 //! start a name twice.
 
 use sha2::{Digest, Sha256};
-use shared::workflow::PublishRequest;
+use shared::workflow::{PublishRequest, readable_name};
 
 /// Step Functions' limit on execution names.
-pub const MAX_LEN: usize = 80;
+pub const MAX_LEN: usize = shared::workflow::executions::MAX_EXECUTION_NAME;
 /// 64 bits of SHA-256: collisions between different manifests of one plan and version are not a concern.
 const HASH_HEX_LEN: usize = 16;
 
@@ -14,26 +14,8 @@ const HASH_HEX_LEN: usize = 16;
 /// The hash covers `input`, the execution input (the validated manifest): the same content gives the same
 /// name whatever the file's formatting, and Step Functions compares exactly that input for a repeated name.
 pub fn execution_name(request: &PublishRequest, input: &str) -> String {
-    let readable = [&request.offer_id, &request.plan_id, &request.version]
-        .map(|part| sanitize(part))
-        .join("_");
-    let room = MAX_LEN - HASH_HEX_LEN - 1;
-    // Truncate the readable part, never the hash that makes the name unique.
-    let readable: String = readable.chars().take(room).collect();
-    let readable = readable.trim_end_matches(['_', '-']);
+    let readable = readable_name(&request.offer_id, &request.plan_id, &request.version);
     format!("{readable}_{}", short_hash(input.as_bytes()))
-}
-
-fn sanitize(part: &str) -> String {
-    part.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 fn short_hash(content: &[u8]) -> String {

@@ -13,6 +13,8 @@ use tokio::sync::OnceCell;
 
 /// The variable that names the topic; unset, the report is only returned (and logged).
 pub const REPORT_TOPIC_VARIABLE: &str = "REPORT_TOPIC_ARN";
+/// SNS refuses a message over 256 KiB.
+const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Default)]
 pub struct ReportDelivery {
@@ -100,17 +102,27 @@ pub fn message(report: &Value) -> (String, String) {
         fields.remove("text");
     }
     let data = data.to_string();
+    // E-mail and SMS take the default.
     let bodies = json!({
         "default": text,
-        "email": text,
         "email-json": data,
         "sqs": data,
         "lambda": data,
         "http": data,
         "https": data,
-        "firehose": data,
-    });
-    (subject, bodies.to_string())
+    })
+    .to_string();
+    if bodies.len() <= MAX_MESSAGE_BYTES {
+        return (subject, bodies);
+    }
+    // A long watch list: the table alone (cut to fit); the JSON stays in the function's output and log.
+    let note = "\n(the report's JSON is too large for one SNS message: see check-last-operation's log group)\n";
+    let mut cut = text.len().min(MAX_MESSAGE_BYTES / 2 - note.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let table_only = json!({"default": format!("{}{note}", &text[..cut])});
+    (subject, table_only.to_string())
 }
 
 #[cfg(test)]
@@ -128,9 +140,31 @@ mod tests {
         );
         let bodies: Value = serde_json::from_str(&message).unwrap();
         assert_eq!(bodies["default"], "OFFER\na\n");
-        assert_eq!(bodies["email"], "OFFER\na\n");
         let data: Value = serde_json::from_str(bodies["sqs"].as_str().unwrap()).unwrap();
         assert_eq!(data["offers"][0]["offerId"], "a");
         assert!(data.get("text").is_none(), "the JSON carries the data once");
+    }
+
+    #[test]
+    fn a_report_too_large_for_sns_is_sent_as_its_table_alone() {
+        let offers: Vec<Value> = (0..2_000)
+            .map(|i| json!({"offerId": format!("offer-{i:04}"), "status": "running", "messages": ["x".repeat(100)]}))
+            .collect();
+        let text = "OFFER  STATUS\n".to_owned() + &"contoso/offer-0000  running\n".repeat(2_000);
+        let report = json!({"checked": 2_000, "failed": 0, "offers": offers, "text": text});
+        let (_, message) = message(&report);
+        assert!(
+            message.len() <= MAX_MESSAGE_BYTES,
+            "{} bytes",
+            message.len()
+        );
+        let bodies: Value = serde_json::from_str(&message).unwrap();
+        let table = bodies["default"].as_str().unwrap();
+        assert!(
+            table.starts_with("OFFER  STATUS\ncontoso/offer-0000"),
+            "{table:.40}"
+        );
+        assert!(table.contains("too large for one SNS message"));
+        assert!(bodies.get("sqs").is_none());
     }
 }

@@ -7,7 +7,9 @@ use serde::Serialize;
 use shared::config::Config;
 use shared::marketplace::{Activity, Api, Marketplace, OperationKind};
 use shared::workflow::versions::where_;
-use shared::workflow::{Decision, PublishRequest, WorkflowError, decide, new_version, retention};
+use shared::workflow::{
+    Decision, ErrorName, PublishRequest, WorkflowError, decide, new_version, retention,
+};
 
 use crate::{active_operation, publish_of_this_draft};
 
@@ -70,7 +72,11 @@ pub async fn dry_run<M: Marketplace>(
             ),
             Ok(None) if busy.is_some() => "wait for the offer".to_owned(),
             Ok(None) => "publish".to_owned(),
-            Err(e) => format!("wait for the offer ({})", e.message),
+            // A go-live holds the offer; any other error is the run's too.
+            Err(e) if e.name == ErrorName::OfferBusy => {
+                format!("wait for the offer ({})", e.message)
+            }
+            Err(e) => return Err(e),
         },
     };
     let (evicted_versions, deprecated_versions) = match market.api() {

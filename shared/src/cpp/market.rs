@@ -169,7 +169,7 @@ impl Marketplace for CppClient {
             estimate: step
                 .and_then(|s| s.estimated_time_frame.as_deref())
                 .and_then(parse_time_frame),
-            later: later_steps(&operation),
+            later: later_steps(kind, &operation),
             messages: messages_for_people(&operation),
         })
     }

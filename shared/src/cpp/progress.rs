@@ -72,13 +72,15 @@ pub fn messages_for_people(operation: &Operation) -> Vec<String> {
 }
 
 /// What the steps after the current one are expected to take: the sum of their estimates (a step
-/// without one counts nothing).
-pub fn later_steps(operation: &Operation) -> Duration {
+/// without one counts nothing). A publish ends at publisher sign-off: the steps from there on are
+/// the go-live's.
+pub fn later_steps(kind: OperationKind, operation: &Operation) -> Duration {
     let Some(current) = operation.current_step_index() else {
         return Duration::ZERO;
     };
     operation.steps[current + 1..]
         .iter()
+        .take_while(|s| kind == OperationKind::GoLive || !s.is_publisher_signoff())
         .filter(|s| s.status == StepStatus::NotStarted)
         .filter_map(|s| s.estimated_time_frame.as_deref().and_then(parse_time_frame))
         .sum()
@@ -118,19 +120,28 @@ mod tests {
     }
 
     #[test]
-    fn later_steps_add_up_the_estimates_of_the_steps_not_started() {
+    fn later_steps_add_up_the_estimates_of_the_steps_not_started_until_the_operation_s_end() {
         let operation = op(json!({"status": "running", "steps": [
             {"stepName": "validation", "status": "complete", "estimatedTimeFrame": "< 15 min"},
             {"stepName": "certification", "status": "inProgress", "estimatedTimeFrame": "< 5 day"},
-            {"stepName": "publisherSignOff", "status": "notStarted"},
-            {"stepName": "live", "status": "notStarted", "estimatedTimeFrame": "< 1 hour"},
-            {"stepName": "other", "status": "notStarted", "estimatedTimeFrame": "< 2 hours"}
+            {"stepName": "provision", "status": "notStarted", "estimatedTimeFrame": "< 2 hours"},
+            {"stepName": "package", "status": "notStarted"},
+            {"id": "publisher-signoff", "stepName": "publisher-signoff", "status": "notStarted"},
+            {"id": "live", "stepName": "live", "status": "notStarted", "estimatedTimeFrame": "< 1 day"}
         ]}));
-        assert_eq!(later_steps(&operation), Duration::from_secs(3 * 3_600));
+        // A publish ends at sign-off; a go-live's steps run to live.
+        assert_eq!(
+            later_steps(OperationKind::Publish, &operation),
+            Duration::from_secs(2 * 3_600)
+        );
+        assert_eq!(
+            later_steps(OperationKind::GoLive, &operation),
+            Duration::from_secs(26 * 3_600)
+        );
         let done = op(json!({"status": "succeeded", "steps": [
             {"stepName": "validation", "status": "complete", "estimatedTimeFrame": "< 15 min"}
         ]}));
-        assert_eq!(later_steps(&done), Duration::ZERO);
+        assert_eq!(later_steps(OperationKind::Publish, &done), Duration::ZERO);
     }
 
     #[test]

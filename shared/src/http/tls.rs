@@ -21,8 +21,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trusts_the_roots_microsoft_s_endpoints_chain_to() {
+    fn a_connection_to_microsoft_starts_with_the_roots_its_endpoints_chain_to() {
         let config = client_config().expect("a TLS configuration");
+        let name = "login.microsoftonline.com"
+            .try_into()
+            .expect("a server name");
+        rustls::ClientConnection::new(Arc::new(config.clone()), name)
+            .expect("a client connection starts with this configuration");
         assert!(
             config.alpn_protocols.is_empty(),
             "HTTP/1.1 only, as negotiated by reqwest"

@@ -2,7 +2,7 @@
 //! state passed between steps, the error names, and the domain rules each step applies.
 
 pub mod error;
-pub mod go_live;
+pub mod executions;
 pub mod images;
 pub mod polling;
 pub mod queue;
@@ -11,7 +11,7 @@ pub mod state;
 pub mod versions;
 
 pub use error::{ErrorName, WorkflowError};
-pub use go_live::{go_live_execution_name, go_live_input};
+pub use executions::{go_live_execution_name, go_live_input, readable_name};
 pub use images::{IMAGE_TYPES, ManifestImage, SharedImage};
 pub use queue::QueueState;
 pub use request::{GoLiveMode, MANIFEST_FIELDS, ManifestRules, PublishRequest};

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use shared::deps::Deps;
-use shared::marketplace::Marketplace;
+use shared::marketplace::{Api, ErrorKind, MarketError, Marketplace};
 use shared::workflow::{RunStatus, WorkflowState};
 
 use crate::error::CliError;
@@ -15,6 +15,8 @@ use crate::stepfunctions::StepFunctions;
 
 /// The error a cancelled execution is stopped with.
 pub const STOPPED_ERROR: &str = "Cancelled";
+/// The states whose function may be starting an operation: what the run waits on is not known yet.
+const STARTING: [&str; 2] = ["UpdateAndPublish", "ValidateAndGoLive"];
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -49,6 +51,12 @@ pub async fn cancel(
             publication.name, publication.status
         )));
     }
+    if let Some(current) = publication.current_state().filter(|s| STARTING.contains(s)) {
+        return Err(CliError::refused(format!(
+            "{} is in {current}, which may be starting an operation right now; try again in a minute",
+            publication.name
+        )));
+    }
     let latest = publication
         .latest
         .as_ref()
@@ -57,7 +65,11 @@ pub async fn cancel(
     let state = WorkflowState::from_value(latest).map_err(|e| CliError::refused(e.message))?;
     let target = state.request.target();
     let waits_on = match stage(&publication) {
-        Stage::Publishing | Stage::GoingLive => state.operation.clone(),
+        Stage::Publishing | Stage::GoingLive
+            if state.operation_status == Some(RunStatus::Running) =>
+        {
+            state.operation.clone()
+        }
         _ => None,
     };
     let operation_label = waits_on
@@ -91,16 +103,44 @@ pub async fn cancel(
         let deadline = SystemTime::now() + patience.wait + Duration::from_secs(60);
         let market = deps.market_until(state.request.api(), deadline);
         let offer = state.request.offer();
+        let label = operation_label.as_deref().unwrap_or_default();
+        // Only the run's own operation, and only while it runs: CPP cancels whatever runs on the offer.
+        let now = market
+            .operation(&offer, &operation.at, operation.kind)
+            .await
+            .map_err(|e| from_market("reading the operation", &e))?;
+        if now.status != RunStatus::Running {
+            return Err(CliError::refused(format!(
+                "{label} is not running any more ({:?}); the execution sees that at its next check",
+                now.status
+            )));
+        }
+        if state.request.api() == Api::Cpp {
+            let active = market
+                .activity(&offer)
+                .await
+                .map_err(|e| from_market("reading the offer's operations", &e))?;
+            let holding = active
+                .iter()
+                .find(|a| a.active)
+                .and_then(|a| a.at.id.clone());
+            if operation.at.id.is_some() && holding != operation.at.id {
+                return Err(CliError::refused(format!(
+                    "{offer} is held by operation {}, not this run's {label}; nothing was cancelled",
+                    holding.as_deref().unwrap_or("(none)")
+                )));
+            }
+        }
         market
             .cancel(&offer, &operation.at)
             .await
-            .map_err(|e| CliError::refused(format!("Microsoft refused the cancel: {e}")))?;
+            .map_err(|e| from_market("Microsoft did not take the cancel", &e))?;
         let started = SystemTime::now();
         let status = loop {
             let report = market
                 .operation(&offer, &operation.at, operation.kind)
                 .await
-                .map_err(|e| CliError::unreachable(format!("reading the operation: {e}")))?;
+                .map_err(|e| from_market("reading the operation", &e))?;
             if report.status != RunStatus::Running {
                 break report.status;
             }
@@ -131,4 +171,15 @@ pub async fn cancel(
         outcome.execution_stopped = true;
     }
     Ok(outcome)
+}
+
+/// Microsoft's refusal is the operator's to read; a service that could not be asked is exit 3.
+fn from_market(what: &str, error: &MarketError) -> CliError {
+    let message = format!("{what}: {error}");
+    match error.kind {
+        ErrorKind::Transient | ErrorKind::Throttled | ErrorKind::Unauthorized => {
+            CliError::unreachable(message)
+        }
+        _ => CliError::refused(message),
+    }
 }

@@ -5,7 +5,7 @@ use std::fmt;
 #[derive(Debug)]
 pub struct CliError {
     pub message: String,
-    /// 1: refused or failed; 3: the state machine or Microsoft could not be reached.
+    /// 1: refused or failed; 2: not a valid command line; 3: Step Functions or Microsoft could not be asked.
     pub code: u8,
 }
 
@@ -15,6 +15,14 @@ impl CliError {
         Self {
             message: message.into(),
             code: 1,
+        }
+    }
+
+    /// The command line asks for something that cannot be asked that way.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            code: 2,
         }
     }
 

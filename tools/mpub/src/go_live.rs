@@ -1,14 +1,16 @@
 //! `mpub go-live`: takes a publication that stopped at preview live, by starting the state
 //! machine's go-live of it. Refuses anything else; the go-live's name is derived from the
-//! publication's, so it starts once however often it is asked for.
+//! publication's, and a go-live of the same version under another publication counts too, so a
+//! version goes live once however often it is asked for.
 
 use serde::Serialize;
-use shared::workflow::{go_live_execution_name, go_live_input};
+use shared::workflow::{go_live_execution_name, go_live_input, readable_name};
 
 use crate::error::CliError;
 use crate::publication::Publication;
 use crate::stage::{Stage, stage};
 use crate::stepfunctions::{Started, StepFunctions};
+use crate::target::state_machine_of;
 
 /// Which publication: its execution, or its offer, plan and version.
 #[derive(Clone, Debug)]
@@ -21,9 +23,6 @@ pub enum Which {
     },
 }
 
-/// How many of the newest executions are searched for a publication named by its version.
-const SEARCHED: usize = 1000;
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GoLive {
@@ -32,7 +31,7 @@ pub struct GoLive {
     pub version: String,
     pub publication_arn: String,
     pub go_live_arn: String,
-    /// false: a go-live of this publication had been started before (its status is given).
+    /// false: a go-live of this version had been started before (its status is given).
     pub started: bool,
     pub go_live_status: Option<String>,
 }
@@ -45,37 +44,48 @@ pub async fn publication(sfn: &StepFunctions, which: &Which) -> Result<Publicati
             offer,
             plan,
             version,
-        } => find(sfn, offer, plan, version).await?,
+        } => publications_of(sfn, offer, plan, version)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                CliError::refused(format!(
+                    "no publication of {offer} plan {plan} version {version} in {}",
+                    sfn.state_machine_arn
+                ))
+            })?,
     };
     check(&publication)?;
     Ok(publication)
 }
 
-/// The newest publish execution of that offer, plan and version.
-async fn find(
+/// The publish executions of that offer, plan and version, newest first (found by the name they
+/// begin with, confirmed by their input).
+async fn publications_of(
     sfn: &StepFunctions,
     offer: &str,
     plan: &str,
     version: &str,
-) -> Result<Publication, CliError> {
-    for arn in sfn.recent(SEARCHED).await? {
-        let name = arn.rsplit(':').next().unwrap_or_default();
-        // Names are `offer_plan_version_hash` with other characters as '-'; go-lives start `golive_`.
-        if name.starts_with("golive_") {
-            continue;
-        }
-        let found = sfn.publication(&arn).await?;
-        if found.offer_id() == offer && found.plan_id() == plan && found.version() == version {
-            return Ok(found);
+) -> Result<Vec<Publication>, CliError> {
+    let prefix = format!("{}_", readable_name(offer, plan, version));
+    let mut found = Vec::new();
+    for arn in sfn
+        .recent(usize::MAX, |name| name.starts_with(&prefix))
+        .await?
+    {
+        let publication = sfn.publication(&arn).await?;
+        if publication.action() == "publish"
+            && publication.offer_id() == offer
+            && publication.plan_id() == plan
+            && publication.version() == version
+        {
+            found.push(publication);
         }
     }
-    Err(CliError::refused(format!(
-        "no publication of {offer} plan {plan} version {version} among the newest {SEARCHED} executions of {}",
-        sfn.state_machine_arn
-    )))
+    Ok(found)
 }
 
-/// Only a publication that stopped at preview goes live by hand.
+/// Only a publication that ended stopped at preview goes live by hand.
 pub fn check(publication: &Publication) -> Result<(), CliError> {
     let what = format!(
         "{} ({} plan {} version {})",
@@ -89,40 +99,72 @@ pub fn check(publication: &Publication) -> Result<(), CliError> {
             "{what} is a go-live; name the publication it took live"
         )));
     }
-    match stage(publication) {
-        Stage::AtPreview => Ok(()),
-        Stage::Live => Err(CliError::refused(format!("{what} is live already"))),
-        Stage::Failed | Stage::Stopped | Stage::TimedOut => Err(CliError::refused(format!(
+    match (stage(publication), publication.status.as_str()) {
+        (Stage::AtPreview, "SUCCEEDED") => Ok(()),
+        (Stage::Live, _) => Err(CliError::refused(format!("{what} is live already"))),
+        (Stage::Failed | Stage::Stopped | Stage::TimedOut, _) => Err(CliError::refused(format!(
             "{what} ended {} ({}): it never reached preview; publish the version again",
             publication.status,
             publication.error.as_deref().unwrap_or("no error named")
         ))),
-        running => Err(CliError::refused(format!(
+        (running, _) => Err(CliError::refused(format!(
             "{what} is still running ({}); it can go live once it has stopped at preview",
             running.label()
         ))),
     }
 }
 
-/// Starts the go-live of `publication` (checked by `publication()`); `confirm` is asked first,
-/// with what it is about to do, unless a go-live of it exists already.
+/// A go-live, running or done, of any publication of `publication`'s version.
+async fn existing_go_live(
+    sfn: &StepFunctions,
+    publication: &Publication,
+) -> Result<Option<Publication>, CliError> {
+    let own = sfn
+        .find(&publication.sibling_arn(&go_live_execution_name(&publication.name)))
+        .await?;
+    if own.is_some() {
+        return Ok(own);
+    }
+    let others = publications_of(
+        sfn,
+        publication.offer_id(),
+        publication.plan_id(),
+        publication.version(),
+    )
+    .await?;
+    for other in others.iter().filter(|o| o.name != publication.name) {
+        let go_live = sfn
+            .find(&other.sibling_arn(&go_live_execution_name(&other.name)))
+            .await?;
+        if let Some(go_live) =
+            go_live.filter(|g| matches!(g.status.as_str(), "RUNNING" | "SUCCEEDED"))
+        {
+            return Ok(Some(go_live));
+        }
+    }
+    Ok(None)
+}
+
+/// Starts the go-live of `publication` (checked by `publication()`) on the state machine the
+/// publication ran on; `confirm` is asked first, with what it is about to do, unless a go-live of
+/// that version exists already.
 pub async fn go_live(
     sfn: &StepFunctions,
     publication: &Publication,
     confirm: impl FnOnce(&str) -> bool,
 ) -> Result<GoLive, CliError> {
     let name = go_live_execution_name(&publication.name);
-    let go_live_arn = publication.sibling_arn(&name);
     let mut outcome = GoLive {
         offer_id: publication.offer_id().to_owned(),
         plan_id: publication.plan_id().to_owned(),
         version: publication.version().to_owned(),
         publication_arn: publication.execution_arn.clone(),
-        go_live_arn: go_live_arn.clone(),
+        go_live_arn: publication.sibling_arn(&name),
         started: false,
         go_live_status: None,
     };
-    if let Some(existing) = sfn.find(&go_live_arn).await? {
+    if let Some(existing) = existing_go_live(sfn, publication).await? {
+        outcome.go_live_arn = existing.execution_arn;
         outcome.go_live_status = Some(existing.status);
         return Ok(outcome);
     }
@@ -137,7 +179,9 @@ pub async fn go_live(
         return Err(CliError::refused("not confirmed; nothing was started"));
     }
     let input = go_live_input(&publication.input).map_err(|e| CliError::refused(e.message))?;
-    match sfn.start(&name, &input).await? {
+    let machine = state_machine_of(&publication.execution_arn)
+        .unwrap_or_else(|| sfn.state_machine_arn.clone());
+    match sfn.start(&machine, &name, &input).await? {
         Started::New(arn) => {
             outcome.go_live_arn = arn;
             outcome.started = true;

@@ -11,7 +11,7 @@ use mpub::cancel::{Patience, cancel};
 use mpub::go_live::{Which, go_live, publication};
 use mpub::plan::{plan, plan_table};
 use mpub::render::status_table;
-use mpub::stage::status_line;
+use mpub::stage::status;
 use mpub::stepfunctions::StepFunctions;
 use mpub::target::{aws_config, state_machine_arn, state_machine_of};
 use serde::Serialize;
@@ -111,13 +111,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let sfn = StepFunctions::new(&sdk, arn);
     match cli.command {
         Command::Status { offer, limit } => {
-            let mut lines = Vec::new();
-            for arn in sfn.recent(limit).await? {
-                let line = status_line(&sfn.publication(&arn).await?);
-                if offer.as_deref().is_none_or(|o| o == line.offer_id) {
-                    lines.push(line);
-                }
-            }
+            let lines = status(&sfn, offer.as_deref(), limit).await?;
             print(json, &lines, || status_table(&lines))
         }
         Command::GoLive { target, yes } => {
@@ -171,7 +165,7 @@ fn which(target: &[String]) -> Result<Which, CliError> {
             plan: plan.clone(),
             version: version.clone(),
         }),
-        _ => Err(CliError::refused(
+        _ => Err(CliError::usage(
             "go-live takes EXECUTION, or OFFER PLAN VERSION",
         )),
     }

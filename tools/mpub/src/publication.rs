@@ -4,8 +4,9 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 
-/// One execution (a publication, or the go-live of one).
-#[derive(Clone, Debug)]
+/// One execution (a publication, or the go-live of one). Its input and states hold SAS URLs: `Debug`
+/// shows neither.
+#[derive(Clone)]
 pub struct Publication {
     pub execution_arn: String,
     pub name: String,
@@ -24,7 +25,7 @@ pub struct Publication {
 }
 
 /// The newest workflow state a state left behind, and where the run is now.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Latest {
     pub state: Value,
     /// When the state that produced it ended (its next check counts from there).
@@ -33,7 +34,23 @@ pub struct Latest {
     pub current: Option<String>,
 }
 
+impl std::fmt::Debug for Publication {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publication")
+            .field("execution_arn", &self.execution_arn)
+            .field("status", &self.status)
+            .field("error", &self.error)
+            .field("current", &self.current_state())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Publication {
+    /// The state the run is in now (`WaitForOperation`, `UpdateAndPublish`, ...), when running.
+    pub fn current_state(&self) -> Option<&str> {
+        self.latest.as_ref().and_then(|l| l.current.as_deref())
+    }
+
     fn field<'a>(&'a self, name: &str) -> Option<&'a str> {
         self.input.get(name).and_then(Value::as_str)
     }

@@ -7,7 +7,13 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
+use shared::redact::redact_sas;
+use shared::workflow::executions::sanitize;
+use shared::workflow::go_live_execution_name;
+
+use crate::error::CliError;
 use crate::publication::{Publication, text};
+use crate::stepfunctions::StepFunctions;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,6 +70,42 @@ pub struct StatusLine {
     pub execution_status: String,
 }
 
+/// The newest `limit` publications (of `offer`, when given), each publication that went live by a
+/// go-live execution shown with that go-live's stage.
+pub async fn status(
+    sfn: &StepFunctions,
+    offer: Option<&str>,
+    limit: usize,
+) -> Result<Vec<StatusLine>, CliError> {
+    // Names begin with the offer (a go-live's with `golive_` first); the input confirms it.
+    let prefix = offer.map(|o| format!("{}_", sanitize(o)));
+    let named = |name: &str| {
+        prefix.as_deref().is_none_or(|p| {
+            name.starts_with(p)
+                || name
+                    .strip_prefix("golive_")
+                    .is_some_and(|n| n.starts_with(p))
+        })
+    };
+    let mut lines = Vec::new();
+    for arn in sfn.recent(limit, named).await? {
+        let publication = sfn.publication(&arn).await?;
+        if offer.is_some_and(|o| o != publication.offer_id()) {
+            continue;
+        }
+        let mut line = status_line(&publication);
+        if line.stage == Stage::AtPreview && publication.action() == "publish" {
+            let go_live = publication.sibling_arn(&go_live_execution_name(&publication.name));
+            if let Some(went) = sfn.find(&go_live).await? {
+                line.stage = stage(&went);
+                line.detail = Some(format!("by {}", went.name));
+            }
+        }
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
 pub fn stage(publication: &Publication) -> Stage {
     match publication.status.as_str() {
         "SUCCEEDED" => match publication
@@ -91,6 +133,8 @@ fn running_stage(state: &Value) -> Stage {
     }
     let status = text(state, &["operationStatus"]);
     match text(state, &["operation", "kind"]) {
+        // Another submission came first: the run publishes again.
+        _ if status == Some("superseded") => Stage::Updating,
         None => Stage::Updating,
         Some("goLive") => Stage::GoingLive,
         // Certified: a run that goes live on its own is about to start the go-live.
@@ -159,7 +203,8 @@ fn step(state: &Value) -> Option<String> {
     )
 }
 
-/// The error name and what it says: the cause's `errorMessage` when the cause is a function's error document.
+/// The error name and what it says: the cause's `errorMessage` when the cause is a function's error
+/// document. A cause of Step Functions' own may quote the whole state: its SAS signatures are cut.
 fn failure(publication: &Publication) -> Option<String> {
     let error = publication.error.as_deref()?;
     let cause = publication.cause.as_deref().unwrap_or_default();
@@ -171,6 +216,7 @@ fn failure(publication: &Publication) -> Option<String> {
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| cause.to_owned());
+    let message = redact_sas(&message).into_owned();
     Some(if message.is_empty() {
         error.to_owned()
     } else {
@@ -266,6 +312,23 @@ mod tests {
         assert_eq!(stage(&live), Stage::Live);
         assert_eq!(stage(&publication("ABORTED")), Stage::Stopped);
         assert_eq!(stage(&publication("TIMED_OUT")), Stage::TimedOut);
+    }
+
+    #[test]
+    fn a_superseded_operation_is_published_again_and_a_runtime_cause_loses_its_signatures() {
+        let superseded = json!({"offerId": "o", "operation": {"kind": "publish"}, "operationStatus": "superseded"});
+        assert_eq!(stage(&running(superseded)), Stage::Updating);
+        let runtime = Publication {
+            error: Some("States.Runtime".into()),
+            cause: Some("An error occurred while executing the state 'Queued': {\"osVhdUrl\":\"https://a.blob.core.windows.net/v/x.vhd?sv=1&sig=SECRETsig\"}".into()),
+            ..publication("FAILED")
+        };
+        let detail = status_line(&runtime).detail.unwrap();
+        assert!(!detail.contains("SECRETsig"), "{detail}");
+        assert!(
+            detail.starts_with("States.Runtime: An error occurred"),
+            "{detail}"
+        );
     }
 
     #[test]

@@ -14,6 +14,8 @@ use crate::publication::{Latest, Publication};
 /// How far back a history is read for the newest workflow state: a check loop leaves one every
 /// few events, so a page of this size always holds one.
 const HISTORY_PAGE: i32 = 100;
+/// How many of the newest executions a search looks through.
+pub const SCANNED: usize = 5_000;
 
 pub struct StepFunctions {
     client: aws_sdk_sfn::Client,
@@ -36,23 +38,31 @@ impl StepFunctions {
         }
     }
 
-    /// The newest `limit` executions of the state machine (every status), newest first.
-    pub async fn recent(&self, limit: usize) -> Result<Vec<String>, CliError> {
+    /// The newest `limit` executions of the state machine (every status) whose name `wanted`
+    /// accepts, newest first, looking at the newest `SCANNED` at most.
+    pub async fn recent(
+        &self,
+        limit: usize,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<String>, CliError> {
         let mut arns = Vec::new();
+        let mut scanned = 0;
         let mut next: Option<String> = None;
-        while arns.len() < limit {
+        while arns.len() < limit && scanned < SCANNED {
             let page = self
                 .client
                 .list_executions()
                 .state_machine_arn(&self.state_machine_arn)
-                .max_results(limit.clamp(1, 1000) as i32)
+                .max_results(100)
                 .set_next_token(next.take())
                 .send()
                 .await
                 .map_err(|e| unreachable("listing executions", &e))?;
+            scanned += page.executions().len();
             arns.extend(
                 page.executions()
                     .iter()
+                    .filter(|e| wanted(e.name()))
                     .map(|e| e.execution_arn().to_owned()),
             );
             match page.next_token() {
@@ -136,12 +146,17 @@ impl StepFunctions {
         }))
     }
 
-    /// Starts an execution named `name`; a name already taken is `AlreadyExists`.
-    pub async fn start(&self, name: &str, input: &Value) -> Result<Started, CliError> {
+    /// Starts an execution of `state_machine` named `name`; a name already taken is `AlreadyExists`.
+    pub async fn start(
+        &self,
+        state_machine: &str,
+        name: &str,
+        input: &Value,
+    ) -> Result<Started, CliError> {
         match self
             .client
             .start_execution()
-            .state_machine_arn(&self.state_machine_arn)
+            .state_machine_arn(state_machine)
             .name(name)
             .input(input.to_string())
             .send()

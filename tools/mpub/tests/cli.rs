@@ -27,7 +27,12 @@ fn stderr(output: &Output) -> String {
 #[test]
 fn go_live_takes_an_execution_or_offer_plan_and_version() {
     let two = mpub(&["go-live", "contoso-linux", "gen2"]);
-    assert_eq!(two.status.code(), Some(1), "{}", stderr(&two));
+    assert_eq!(
+        two.status.code(),
+        Some(2),
+        "a usage error: {}",
+        stderr(&two)
+    );
     assert!(
         stderr(&two).contains("EXECUTION, or OFFER PLAN VERSION"),
         "{}",

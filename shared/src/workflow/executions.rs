@@ -1,6 +1,7 @@
-//! The manual go-live of a publication that stopped at preview: an execution of the same state
-//! machine with the publication's input and action `goLive`, under a name derived from the
-//! publication's, so Step Functions refuses to start the same go-live twice.
+//! How executions are named, so that Step Functions refuses to start the same thing twice: a
+//! publication is `offer_plan_version_hash` (the hash of its input, see build-finished), and the
+//! manual go-live of one is an execution of the same state machine with the publication's input and
+//! action `goLive`, named after the publication.
 
 use serde_json::Value;
 
@@ -8,7 +9,33 @@ use crate::workflow::error::WorkflowError;
 
 /// Step Functions' limit on execution names.
 pub const MAX_EXECUTION_NAME: usize = 80;
+/// What a publication's name ends with: `_` and 16 hex digits of its input's hash.
+pub const HASH_SUFFIX_LEN: usize = 17;
 const PREFIX: &str = "golive_";
+
+/// `offer_plan_version` as a publication's name begins: `[A-Za-z0-9_-]` only (others become `-`),
+/// cut to leave room for the hash, without a trailing `_` or `-`.
+pub fn readable_name(offer: &str, plan: &str, version: &str) -> String {
+    let readable = [offer, plan, version].map(sanitize).join("_");
+    let readable: String = readable
+        .chars()
+        .take(MAX_EXECUTION_NAME - HASH_SUFFIX_LEN)
+        .collect();
+    readable.trim_end_matches(['_', '-']).to_owned()
+}
+
+/// A name part with every character Step Functions refuses (and `.`) as `-`.
+pub fn sanitize(part: &str) -> String {
+    part.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
 
 /// `golive_` + the publication's execution name, cut from the front so its hash suffix survives.
 pub fn go_live_execution_name(publish_name: &str) -> String {
@@ -51,6 +78,16 @@ mod tests {
             name.starts_with("golive_") && name.ends_with("_0123456789abcdef"),
             "{name}"
         );
+    }
+
+    #[test]
+    fn a_publication_s_name_begins_with_its_offer_plan_and_version() {
+        assert_eq!(
+            readable_name("contoso.linux", "gen2", "1.2.3"),
+            "contoso-linux_gen2_1-2-3"
+        );
+        let long = readable_name(&"o".repeat(50), &"p".repeat(50), "1.0.0");
+        assert_eq!(long.len() + HASH_SUFFIX_LEN, MAX_EXECUTION_NAME);
     }
 
     #[test]
