@@ -40,8 +40,9 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Wor
 async fn respond(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, WorkflowError> {
     let now = deps.clock.now();
     let output = if is_report_request(&event.payload) {
-        let market = deps.market(deps.config.marketplace_api, &event.context);
-        serde_json::to_value(report(&market, &deps.config.watch_offers).await)
+        let config = &deps.config;
+        let market_for = |api| deps.market(api, &event.context);
+        serde_json::to_value(report(market_for, config.marketplace_api, &config.watch_offers).await)
     } else {
         let state = WorkflowState::from_value(event.payload)?;
         let market = deps.market(state.request.api(), &event.context);

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use shared::config::WatchedOffer;
-use shared::marketplace::{MarketError, Marketplace, OfferId};
+use shared::marketplace::{Api, MarketError, Marketplace, OfferId};
 use shared::table::{Column, render};
 use shared::workflow::{OperationKind, RunStatus};
 
@@ -38,11 +38,17 @@ pub struct OfferReport {
     pub error: Option<String>,
 }
 
-/// Checks every watched offer; one failing does not stop the others.
-pub async fn report<M: Marketplace>(market: &M, offers: &[WatchedOffer]) -> Report {
+/// Checks every watched offer, each through its API (`market_for`, `default_api` when the entry
+/// names none); one failing does not stop the others.
+pub async fn report<M: Marketplace>(
+    market_for: impl Fn(Api) -> M,
+    default_api: Api,
+    offers: &[WatchedOffer],
+) -> Report {
     let mut reports = Vec::with_capacity(offers.len());
     for offer in offers {
-        let report = match latest(market, offer).await {
+        let market = market_for(offer.api.unwrap_or(default_api));
+        let report = match latest(&market, offer).await {
             Ok(report) => report,
             Err(e) => {
                 let mut failed = empty(offer, "error");

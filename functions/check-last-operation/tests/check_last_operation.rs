@@ -254,3 +254,30 @@ async fn a_malformed_state_is_invalid_input() {
     assert_eq!(err.name, ErrorName::InvalidInput);
     assert!(err.message.contains("operation.kind"), "{err}");
 }
+
+#[tokio::test]
+async fn the_scheduled_report_reads_each_offer_through_the_api_it_names() {
+    use test_harness::PI_OFFER;
+    // MARKETPLACE_API is CPP; the Partner Center offer is named with its API.
+    let watched = format!("{PUBLISHER}/{OFFER},productIngestion:{PUBLISHER}/{PI_OFFER}");
+    let h = Harness::with(EmulatorConfig::default(), &[("CPP_WATCH_OFFERS", &watched)]).await;
+    let report = handle(
+        LambdaEvent::new(json!({"mode": "report"}), context()),
+        &h.deps,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report["checked"], 2);
+    assert_eq!(report["failed"], 0, "{report}");
+    // One offer id on both APIs here: never published on CPP, seeded published on Product Ingestion
+    // (its newest submission, the preview one, reads previewReady).
+    assert_eq!(report["offers"][0]["status"], "none", "{report}");
+    assert_eq!(report["offers"][1]["offerId"], PI_OFFER);
+    assert_eq!(report["offers"][1]["status"], "previewReady", "{report}");
+    assert!(report["offers"][1]["operationId"].is_string(), "{report}");
+    assert!(
+        report["text"].as_str().unwrap().contains(PI_OFFER),
+        "{}",
+        report["text"]
+    );
+}

@@ -91,9 +91,11 @@ impl fmt::Debug for ClientSecretSource {
     }
 }
 
-/// An offer named `publisher/offer` in `CPP_WATCH_OFFERS`.
+/// An offer named `[api:]publisher/offer` in `CPP_WATCH_OFFERS`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchedOffer {
+    /// The API it is read through: `MARKETPLACE_API` when the entry names none.
+    pub api: Option<Api>,
     pub publisher_id: String,
     pub offer_id: String,
 }
@@ -376,19 +378,37 @@ fn parse_watch_offers(raw: Option<&str>) -> Result<Vec<WatchedOffer>, ConfigErro
     raw.split(',')
         .map(str::trim)
         .filter(|entry| !entry.is_empty())
-        .map(|entry| match entry.split_once('/') {
-            Some((publisher, offer))
-                if !publisher.is_empty() && !offer.is_empty() && !offer.contains('/') =>
-            {
-                Ok(WatchedOffer {
-                    publisher_id: publisher.to_owned(),
-                    offer_id: offer.to_owned(),
-                })
+        .map(|entry| {
+            let (api, named) = match entry.split_once(':') {
+                Some((api, rest)) => match Api::parse(api) {
+                    Some(api) => (Some(api), rest),
+                    None => {
+                        return Err(ConfigError::new(
+                            "CPP_WATCH_OFFERS",
+                            format!(
+                                "{entry:?}: unknown API {api:?} (one of {})",
+                                Api::NAMES.join(", ")
+                            ),
+                        ));
+                    }
+                },
+                None => (None, entry),
+            };
+            match named.split_once('/') {
+                Some((publisher, offer))
+                    if !publisher.is_empty() && !offer.is_empty() && !offer.contains('/') =>
+                {
+                    Ok(WatchedOffer {
+                        api,
+                        publisher_id: publisher.to_owned(),
+                        offer_id: offer.to_owned(),
+                    })
+                }
+                _ => Err(ConfigError::new(
+                    "CPP_WATCH_OFFERS",
+                    format!("expected [api:]publisher/offer, got {entry:?}"),
+                )),
             }
-            _ => Err(ConfigError::new(
-                "CPP_WATCH_OFFERS",
-                format!("expected publisher/offer, got {entry:?}"),
-            )),
         })
         .collect()
 }

@@ -151,6 +151,25 @@ fn loopback_http_and_watch_list_are_accepted() {
     assert_eq!(c.api_base_url.port(), Some(8080));
     assert_eq!(c.watch_offers.len(), 2);
     assert_eq!(c.watch_offers[1].offer_id, "b");
+    assert_eq!(c.watch_offers[1].api, None);
+}
+
+#[test]
+fn a_watched_offer_may_name_its_api() {
+    let c = config(&[(
+        "CPP_WATCH_OFFERS",
+        "productIngestion:contoso/new-offer,cpp:contoso/old-offer,contoso/default",
+    )])
+    .unwrap();
+    let apis: Vec<Option<Api>> = c.watch_offers.iter().map(|w| w.api).collect();
+    assert_eq!(apis, [Some(Api::ProductIngestion), Some(Api::Cpp), None]);
+    assert_eq!(c.watch_offers[0].offer_id, "new-offer");
+    let err = config(&[("CPP_WATCH_OFFERS", "partnerCenter:contoso/x")]).unwrap_err();
+    assert_eq!(err.variable, "CPP_WATCH_OFFERS");
+    assert!(
+        err.problem.contains("unknown API \"partnerCenter\""),
+        "{err}"
+    );
 }
 
 #[test]
