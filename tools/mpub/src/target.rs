@@ -55,10 +55,15 @@ pub async fn state_machine_arn(
         .send()
         .await
         .map_err(|e| {
-            CliError::unreachable(format!(
+            let message = format!(
                 "reading stack {stack}: {}",
                 aws_sdk_cloudformation::error::DisplayErrorContext(&e)
-            ))
+            );
+            // CloudFormation answers a stack it does not have with ValidationError.
+            match e.as_service_error().and_then(|s| s.meta().code()) {
+                Some("ValidationError") => CliError::refused(message),
+                _ => CliError::unreachable(message),
+            }
         })?;
     described
         .stacks()
