@@ -198,7 +198,10 @@ test('cancel: status shows a checked run\'s step, next check and expected end; c
   }
   assert.equal(checked.stage, 'publishing');
   assert.ok(checked.detail, 'the step Microsoft is at');
-  assert.ok(Date.parse(checked.expectedEndAt) >= Date.parse(checked.nextCheckAt), `${checked.nextCheckAt}, ends ${checked.expectedEndAt}`);
+  assert.ok(Date.parse(checked.nextCheckAt) > Date.parse(checked.startedAt), `${checked.startedAt} -> ${checked.nextCheckAt}`);
+  // The functions compute the expected end on their own clock, the real one here (the stand-in dates
+  // events on the emulator's, days ahead): in AWS the two are one clock.
+  assert.ok(Date.parse(checked.expectedEndAt) > Date.now(), `ends ${checked.expectedEndAt}`);
   checksHeld = Promise.withResolvers();
   const unconfirmed = await mpub('cancel', runs.held.executionArn);
   assert.equal(unconfirmed.code, 1);
