@@ -25,16 +25,10 @@ pub struct ReportDelivery {
 
 impl ReportDelivery {
     pub fn from_env() -> Self {
-        Self::to(
-            std::env::var(REPORT_TOPIC_VARIABLE)
+        Self {
+            topic: std::env::var(REPORT_TOPIC_VARIABLE)
                 .ok()
                 .filter(|t| !t.trim().is_empty()),
-        )
-    }
-
-    pub fn to(topic: Option<String>) -> Self {
-        Self {
-            topic,
             sns: OnceCell::new(),
         }
     }

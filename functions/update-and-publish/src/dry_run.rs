@@ -5,13 +5,13 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 use shared::config::Config;
-use shared::marketplace::{Activity, Api, Marketplace, OperationKind};
+use shared::marketplace::{Api, Marketplace};
 use shared::workflow::versions::where_;
 use shared::workflow::{
     Decision, ErrorName, PublishRequest, WorkflowError, decide, new_version, retention,
 };
 
-use crate::{active_operation, publish_of_this_draft};
+use crate::{active_operation, publish_of_this_draft, running_operation};
 
 /// The outcome of a dry run, per plan.
 #[derive(Debug, Serialize)]
@@ -58,26 +58,18 @@ pub async fn dry_run<M: Marketplace>(
     let mut versions: Vec<_> = draft.versions.versions.iter().collect();
     versions.sort_by_key(|v| v.version);
     let busy = active_operation(market, request).await?;
-    let (write, retire) = match decision {
-        Decision::AlreadyPresent => ("alreadyPresent", Vec::new()),
-        Decision::Add { retire } => ("add", retire),
-    };
-    let publish = match (&busy, write) {
-        (Some(busy), "add") => format!("wait for the offer ({})", describe(busy)),
-        (_, "add") => "publish".to_owned(),
-        _ => match publish_of_this_draft(market, request, &new).await {
-            Ok(Some(existing)) => format!(
-                "resume {}",
-                existing.id.as_deref().unwrap_or(&existing.location)
-            ),
-            Ok(None) if busy.is_some() => "wait for the offer".to_owned(),
-            Ok(None) => "publish".to_owned(),
-            // A go-live holds the offer; any other error is the run's too.
-            Err(e) if e.name == ErrorName::OfferBusy => {
-                format!("wait for the offer ({})", e.message)
-            }
-            Err(e) => return Err(e),
-        },
+    let (write, retire, publish) = match (decision, &busy) {
+        (Decision::Add { retire }, Some(busy)) => (
+            "add",
+            retire,
+            format!("wait for the offer ({})", running_operation(busy)),
+        ),
+        (Decision::Add { retire }, None) => ("add", retire, "publish".to_owned()),
+        (Decision::AlreadyPresent, _) => (
+            "alreadyPresent",
+            Vec::new(),
+            resume_or_publish(market, request, &new, busy.is_some()).await?,
+        ),
     };
     let (evicted_versions, deprecated_versions) = match market.api() {
         Api::Cpp => (retire, Vec::new()),
@@ -92,15 +84,27 @@ pub async fn dry_run<M: Marketplace>(
         write,
         evicted_versions,
         deprecated_versions,
-        busy_with: busy.as_ref().map(describe),
+        busy_with: busy.as_ref().map(running_operation),
         publish,
     })
 }
 
-fn describe(operation: &Activity) -> String {
-    let kind = match operation.kind {
-        OperationKind::Publish => "a publish",
-        OperationKind::GoLive => "a go-live",
-    };
-    format!("{kind} {} running", operation.label())
+/// For a version already in the draft: resume its publish, publish it, or wait for the offer.
+async fn resume_or_publish<M: Marketplace>(
+    market: &M,
+    request: &PublishRequest,
+    new: &shared::marketplace::NewVersion,
+    busy: bool,
+) -> Result<String, WorkflowError> {
+    Ok(match publish_of_this_draft(market, request, new).await {
+        Ok(Some(existing)) => format!(
+            "resume {}",
+            existing.id.as_deref().unwrap_or(&existing.location)
+        ),
+        Ok(None) if busy => "wait for the offer".to_owned(),
+        Ok(None) => "publish".to_owned(),
+        // A go-live holds the offer; any other error is the run's too.
+        Err(e) if e.name == ErrorName::OfferBusy => format!("wait for the offer ({})", e.message),
+        Err(e) => return Err(e),
+    })
 }

@@ -278,16 +278,21 @@ pub(crate) async fn active_operation<M: Marketplace>(
 }
 
 fn offer_busy(request: &PublishRequest, operation: &Activity) -> WorkflowError {
+    WorkflowError::new(
+        ErrorName::OfferBusy,
+        format!(
+            "{} has {}; one operation runs per offer at a time",
+            request.offer(),
+            running_operation(operation)
+        ),
+    )
+}
+
+/// `a publish 1234 running`, `a go-live 1235 running`.
+pub(crate) fn running_operation(operation: &Activity) -> String {
     let kind = match operation.kind {
         OperationKind::Publish => "a publish",
         OperationKind::GoLive => "a go-live",
     };
-    WorkflowError::new(
-        ErrorName::OfferBusy,
-        format!(
-            "{} has {kind} {} running; one operation runs per offer at a time",
-            request.offer(),
-            operation.label()
-        ),
-    )
+    format!("{kind} {} running", operation.label())
 }

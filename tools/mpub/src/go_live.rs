@@ -36,27 +36,48 @@ pub struct GoLive {
     pub go_live_status: Option<String>,
 }
 
+/// A publication to take live, and every publication of its version (itself among them).
+pub struct Chosen {
+    pub publication: Publication,
+    same_version: Vec<Publication>,
+}
+
 /// The publication `which` names, checked to have stopped at preview.
-pub async fn publication(sfn: &StepFunctions, which: &Which) -> Result<Publication, CliError> {
-    let publication = match which {
-        Which::Execution(arn) => sfn.publication(arn).await?,
+pub async fn publication(sfn: &StepFunctions, which: &Which) -> Result<Chosen, CliError> {
+    let (publication, same_version) = match which {
+        Which::Execution(arn) => {
+            let publication = sfn.publication(arn).await?;
+            // Checked before the search: a refusal needs no scan of the executions.
+            check(&publication)?;
+            let same_version = publications_of(
+                sfn,
+                publication.offer_id(),
+                publication.plan_id(),
+                publication.version(),
+            )
+            .await?;
+            (publication, same_version)
+        }
         Which::Version {
             offer,
             plan,
             version,
-        } => publications_of(sfn, offer, plan, version)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
+        } => {
+            let same_version = publications_of(sfn, offer, plan, version).await?;
+            let newest = same_version.first().cloned().ok_or_else(|| {
                 CliError::refused(format!(
                     "no publication of {offer} plan {plan} version {version} in {}",
                     sfn.state_machine_arn
                 ))
-            })?,
+            })?;
+            check(&newest)?;
+            (newest, same_version)
+        }
     };
-    check(&publication)?;
-    Ok(publication)
+    Ok(Chosen {
+        publication,
+        same_version,
+    })
 }
 
 /// The publish executions of that offer, plan and version, newest first (found by the name they
@@ -114,25 +135,23 @@ pub fn check(publication: &Publication) -> Result<(), CliError> {
     }
 }
 
-/// A go-live, running or done, of any publication of `publication`'s version.
+/// A go-live, running or done, of any publication of the chosen one's version.
 async fn existing_go_live(
     sfn: &StepFunctions,
-    publication: &Publication,
+    chosen: &Chosen,
 ) -> Result<Option<Publication>, CliError> {
+    let publication = &chosen.publication;
     let own = sfn
         .find(&publication.sibling_arn(&go_live_execution_name(&publication.name)))
         .await?;
     if own.is_some() {
         return Ok(own);
     }
-    let others = publications_of(
-        sfn,
-        publication.offer_id(),
-        publication.plan_id(),
-        publication.version(),
-    )
-    .await?;
-    for other in others.iter().filter(|o| o.name != publication.name) {
+    for other in chosen
+        .same_version
+        .iter()
+        .filter(|o| o.name != publication.name)
+    {
         let go_live = sfn
             .find(&other.sibling_arn(&go_live_execution_name(&other.name)))
             .await?;
@@ -150,9 +169,10 @@ async fn existing_go_live(
 /// that version exists already.
 pub async fn go_live(
     sfn: &StepFunctions,
-    publication: &Publication,
+    chosen: &Chosen,
     confirm: impl FnOnce(&str) -> bool,
 ) -> Result<GoLive, CliError> {
+    let publication = &chosen.publication;
     let name = go_live_execution_name(&publication.name);
     let mut outcome = GoLive {
         offer_id: publication.offer_id().to_owned(),
@@ -163,7 +183,7 @@ pub async fn go_live(
         started: false,
         go_live_status: None,
     };
-    if let Some(existing) = existing_go_live(sfn, publication).await? {
+    if let Some(existing) = existing_go_live(sfn, chosen).await? {
         outcome.go_live_arn = existing.execution_arn;
         outcome.go_live_status = Some(existing.status);
         return Ok(outcome);

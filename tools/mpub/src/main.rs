@@ -115,8 +115,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             print(json, &lines, || status_table(&lines))
         }
         Command::GoLive { target, yes } => {
-            let publication = publication(&sfn, &which(&target)?).await?;
-            let outcome = go_live(&sfn, &publication, |prompt| yes || ask(prompt)).await?;
+            let chosen = publication(&sfn, &which(&target)?).await?;
+            let outcome = go_live(&sfn, &chosen, |prompt| yes || ask(prompt)).await?;
             print(json, &outcome, || {
                 if outcome.started {
                     format!("go-live started: {}\n", outcome.go_live_arn)
