@@ -11,8 +11,8 @@ use crate::federation::WebIdentity;
 use crate::http::{ClientOptions, http_client};
 use crate::ingestion::{IngestionClient, IngestionOptions};
 use crate::marketplace::{
-    Activity, Api, Draft, MarketError, Marketplace, NewVersion, OfferId, OperationKind,
-    OperationRef, OperationReport, PlanVersions, Slot, Written,
+    Activity, Api, Draft, MarketError, Marketplace, OfferId, OperationKind, OperationRef,
+    OperationReport, PlanChange, PlanVersions, Slot,
 };
 use crate::secret::ClientSecret;
 use crate::workflow::{ErrorName, WorkflowError};
@@ -101,8 +101,8 @@ impl Marketplace for Backend {
         dispatch!(self, m => m.api())
     }
 
-    async fn read_draft(&self, offer: &OfferId, plan: &str) -> Result<Draft, MarketError> {
-        dispatch!(self, m => m.read_draft(offer, plan).await)
+    async fn read_draft(&self, offer: &OfferId, plans: &[&str]) -> Result<Draft, MarketError> {
+        dispatch!(self, m => m.read_draft(offer, plans).await)
     }
 
     async fn read_plan(
@@ -118,10 +118,9 @@ impl Marketplace for Backend {
         &self,
         offer: &OfferId,
         draft: Draft,
-        new: &NewVersion,
-        retire: &[String],
-    ) -> Result<Written, MarketError> {
-        dispatch!(self, m => m.write_draft(offer, draft, new, retire).await)
+        changes: &[PlanChange],
+    ) -> Result<(), MarketError> {
+        dispatch!(self, m => m.write_draft(offer, draft, changes).await)
     }
 
     async fn activity(&self, offer: &OfferId) -> Result<Vec<Activity>, MarketError> {

@@ -18,7 +18,7 @@ pub fn execution_name(request: &PublishRequest, input: &str) -> String {
     format!("{readable}_{}", short_hash(input.as_bytes()))
 }
 
-fn short_hash(content: &[u8]) -> String {
+pub(crate) fn short_hash(content: &[u8]) -> String {
     Sha256::digest(content)
         .iter()
         .take(HASH_HEX_LEN / 2)

@@ -6,6 +6,7 @@ pub mod aws_error;
 pub mod event;
 pub mod execution_name;
 pub mod manifest_object;
+pub mod release;
 pub mod start;
 
 use std::collections::HashSet;
@@ -18,7 +19,7 @@ use serde_json::{Value, json};
 use shared::clock::{Clock, SystemClock};
 use shared::config::{ConfigError, TriggerConfig};
 use shared::workflow::{
-    Action, ErrorName, ManifestRules, PublishRequest, WorkflowError, WorkflowState,
+    Action, ErrorName, Manifest, ManifestRules, PublishRequest, WorkflowError, WorkflowState,
 };
 use time::OffsetDateTime;
 
@@ -67,10 +68,12 @@ impl Deps {
 }
 
 /// A validated manifest, ready to start.
-struct Publish {
-    target: String,
-    name: String,
-    input: String,
+pub struct Publish {
+    pub target: String,
+    pub name: String,
+    pub input: String,
+    /// The publish state machine, or the release state machine for a release.
+    pub state_machine_arn: String,
 }
 
 /// Starts one execution per manifest the event delivers; output lists what was started and what was a duplicate.
@@ -89,22 +92,17 @@ async fn respond(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Workfl
         target,
         name,
         input,
+        state_machine_arn,
     } in publishes
     {
         let outcome = if seen.insert(name.clone()) {
-            start_execution(
-                deps.aws.sfn().await,
-                &deps.config.state_machine_arn,
-                &name,
-                input,
-            )
-            .await?
+            start_execution(deps.aws.sfn().await, &state_machine_arn, &name, input).await?
         } else {
             Started::Duplicate
         };
         match outcome {
             Started::New { execution_arn } => {
-                tracing::info!(%target, execution_name = %name, %execution_arn, "started publish execution");
+                tracing::info!(%target, execution_name = %name, %execution_arn, "started execution");
                 started
                     .push(json!({"executionArn": execution_arn, "name": name, "target": target}));
             }
@@ -126,8 +124,8 @@ async fn prepare(trigger: Trigger, deps: &Deps) -> Result<Vec<Publish>, Workflow
             let bytes = serde_json::to_vec(&manifest).map_err(|e| {
                 WorkflowError::invalid_input(format!("manifest is not serializable: {e}"))
             })?;
-            let request = PublishRequest::from_manifest(&bytes, &rules)?;
-            Ok(vec![publish(request)?])
+            let manifest = Manifest::parse(&bytes, &rules)?;
+            Ok(vec![start_of(manifest, &deps.config)?])
         }
         Trigger::Objects(objects) => {
             for object in &objects {
@@ -136,9 +134,10 @@ async fn prepare(trigger: Trigger, deps: &Deps) -> Result<Vec<Publish>, Workflow
             let mut publishes = Vec::with_capacity(objects.len());
             for object in &objects {
                 let bytes = manifest_object::read_manifest(deps.aws.s3().await, object).await?;
-                let request = PublishRequest::from_manifest(&bytes, &rules)
+                let manifest = Manifest::parse(&bytes, &rules)
+                    .and_then(|manifest| start_of(manifest, &deps.config))
                     .map_err(|e| WorkflowError::new(e.name, format!("{object}: {}", e.message)))?;
-                publishes.push(publish(request)?);
+                publishes.push(manifest);
             }
             Ok(publishes)
         }
@@ -171,7 +170,18 @@ fn check_source(object: &ObjectRef, config: &TriggerConfig) -> Result<(), Workfl
     Ok(())
 }
 
-fn publish(request: PublishRequest) -> Result<Publish, WorkflowError> {
+/// What a manifest starts: a publication, or a release where the release state machine is configured.
+fn start_of(manifest: Manifest, config: &TriggerConfig) -> Result<Publish, WorkflowError> {
+    match (manifest, &config.release_state_machine_arn) {
+        (Manifest::Single(request), _) => publish(request, &config.state_machine_arn),
+        (Manifest::Release(release), Some(arn)) => release::start(release, arn),
+        (Manifest::Release(_), None) => Err(WorkflowError::invalid_input(
+            "the manifest lists targets (a release), and this deployment has no release state machine (RELEASE_STATE_MACHINE_ARN); nothing was started",
+        )),
+    }
+}
+
+fn publish(request: PublishRequest, state_machine_arn: &str) -> Result<Publish, WorkflowError> {
     let target = request.target();
     let state = WorkflowState::start(request, Action::Publish);
     let input = serde_json::to_string(&state).map_err(|e| {
@@ -185,5 +195,6 @@ fn publish(request: PublishRequest) -> Result<Publish, WorkflowError> {
         target,
         name,
         input,
+        state_machine_arn: state_machine_arn.to_owned(),
     })
 }

@@ -4,62 +4,18 @@
 
 mod fakes;
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use build_finished::execution_name::execution_name;
-use build_finished::{AwsClients, Deps, handle};
-use fakes::s3::FakeS3;
-use fakes::sfn::FakeSfn;
-use lambda_runtime::{Context, LambdaEvent};
+use fakes::harness::{Harness, NOW, STATE_MACHINE};
 use serde_json::{Value, json};
-use shared::clock::ManualClock;
-use shared::config::TriggerConfig;
 use shared::workflow::{
     Action, ErrorName, ManifestRules, PublishRequest, WorkflowError, WorkflowState,
 };
-use time::OffsetDateTime;
-use time::macros::datetime;
 
-const STATE_MACHINE: &str = "arn:aws:states:eu-west-1:111122223333:stateMachine:publish";
 const BUCKET: &str = "contoso-builds";
 const KEY: &str = "manifests/contoso-linux/gen2/1.4.0.json";
 const TARGET: &str = "contoso/contoso-linux/gen2@1.4.0";
 const SIGNATURE: &str = "EXAMPLEsignatureNOTreal";
-const NOW: OffsetDateTime = datetime!(2026-11-21 00:00 UTC);
-
-struct Harness {
-    deps: Deps,
-    s3: FakeS3,
-    sfn: FakeSfn,
-}
-
-impl Harness {
-    async fn start() -> Self {
-        let (s3, sfn) = (FakeS3::start().await, FakeSfn::start().await);
-        let config = TriggerConfig {
-            publisher_id: None,
-            sas_min_validity_days: 21,
-            state_machine_arn: STATE_MACHINE.into(),
-            manifest_bucket: None,
-            manifest_prefix: None,
-            marketplace_api: shared::marketplace::Api::Cpp,
-        };
-        let (s3_client, sfn_client) = fakes::clients(&s3, &sfn, "test-secret-key");
-        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW.unix_timestamp() as u64);
-        let clock = Arc::new(ManualClock::new(start));
-        let deps = Deps {
-            config,
-            aws: AwsClients::given(s3_client, sfn_client),
-            clock,
-        };
-        Self { deps, s3, sfn }
-    }
-
-    async fn run(&self, event: Value) -> Result<Value, WorkflowError> {
-        handle(LambdaEvent::new(event, Context::default()), &self.deps).await
-    }
-}
 
 fn sample(name: &str) -> Value {
     let path = format!("{}/../../infra/events/{name}", env!("CARGO_MANIFEST_DIR"));

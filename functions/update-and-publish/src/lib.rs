@@ -3,8 +3,10 @@
 //! is running or done.
 
 mod dry_run;
+mod write;
 
 pub use dry_run::{DryRun, dry_run};
+use write::{Written, write_image};
 
 use std::time::SystemTime;
 
@@ -13,18 +15,13 @@ use serde_json::Value;
 use shared::config::Config;
 use shared::deps::Deps;
 use shared::marketplace::{
-    Activity, Api, ErrorKind, Marketplace, NewVersion, OperationKind, OperationRef, RunStatus, Slot,
+    Activity, Api, Marketplace, NewVersion, OperationKind, OperationRef, RunStatus, Slot,
 };
 use shared::workflow::polling::min_wait;
-use shared::workflow::versions::where_;
 use shared::workflow::{
-    Decision, ErrorName, OperationState, PublishRequest, WorkflowError, WorkflowState, decide,
-    holds, new_version, retention,
+    ErrorName, OperationState, PlanChanged, PublishRequest, WorkflowError, WorkflowState, holds,
 };
 use tracing::Instrument;
-
-/// How often a write that lost a race is re-read and re-applied before giving up as `WriteConflict`.
-const MAX_WRITE_ATTEMPTS: u32 = 3;
 
 pub async fn handle(
     event: LambdaEvent<Value>,
@@ -39,7 +36,7 @@ async fn respond(event: LambdaEvent<Value>, deps: &Deps) -> Result<WorkflowState
     let state = WorkflowState::from_value(event.payload)?;
     let market = deps.market(state.request.api(), &event.context);
     let r = &state.request;
-    let span = tracing::info_span!("update_and_publish", api = r.api().as_str(), offer_id = %r.offer_id, plan_id = %r.plan_id, version = %r.version);
+    let span = tracing::info_span!("update_and_publish", api = r.api().as_str(), offer_id = %r.offer_id, plan_ids = %r.plan_label(), version = %r.version);
     update_and_publish(&market, &deps.config, deps.clock.now(), state)
         .instrument(span)
         .await
@@ -57,14 +54,10 @@ pub async fn update_and_publish<M: Marketplace>(
         Err(e) => return wait_or_fail(state, e, now, config),
     };
     // Recorded before publishing: a run that wrote and then finds the offer busy still made the change.
-    if let Some(retired) = &written.retired {
-        tracing::info!(retired = %retired.join(", "), "image version added to the draft");
-        match market.api() {
-            Api::Cpp => state.evicted_versions = retired.clone(),
-            Api::ProductIngestion => state.deprecated_versions = retired.clone(),
-        }
+    if let Some(changes) = &written.changes {
+        record_changes(&mut state, market.api(), changes);
     }
-    state.changed = Some(state.changed == Some(true) || written.retired.is_some());
+    state.changed = Some(state.changed == Some(true) || written.changes.is_some());
     let operation = match publish_or_resume(market, &request, &written).await {
         Ok(operation) => operation,
         Err(e) => return wait_or_fail(state, e, now, config),
@@ -99,94 +92,31 @@ fn wait_or_fail(
     Ok(state)
 }
 
-/// What writing the image did.
-struct Written {
-    /// The version as written (or found).
-    new: NewVersion,
-    /// `Some` when this run added the version, with the versions it retired.
-    retired: Option<Vec<String>>,
-    /// The draft already held the version when last read, so a publish of it may exist.
-    found: bool,
-}
-
-/// Adds the image to the draft; when the draft changed since it was read, it is read again and
-/// the change re-applied.
-async fn write_image<M: Marketplace>(
-    market: &M,
-    config: &Config,
-    now: SystemTime,
-    request: &PublishRequest,
-) -> Result<Written, WorkflowError> {
-    let offer = request.offer();
-    let keep = retention(
-        market.api(),
-        config.max_images_per_plan,
-        config.ingestion_keep_active_versions,
-    );
-    // The versions a refused write tried to retire: that write may have been applied and its answer lost.
-    let mut refused: Option<Vec<String>> = None;
-    // One more read than writes: the last refusal may also answer a write that was applied.
-    for attempt in 1..=MAX_WRITE_ATTEMPTS + 1 {
-        let draft = market
-            .read_draft(&offer, &request.plan_id)
-            .await
-            .map_err(|e| WorkflowError::from_market(&e))?;
-        let new = new_version(request, &draft.versions)?;
-        let retire = match decide(&draft.versions, &new, keep, &where_(request))? {
-            // Present right after our own write was refused: that write was applied, so this run made the change.
-            Decision::AlreadyPresent => {
-                return Ok(Written {
-                    new,
-                    retired: refused,
-                    found: true,
-                });
-            }
-            Decision::Add { retire } => retire,
-        };
-        if attempt > MAX_WRITE_ATTEMPTS {
-            break;
-        }
-        // Checked again before writing, and before waiting: a run can wait days for the offer.
-        request
-            .check_image_urls(now, config.sas_min_validity_days)
-            .map_err(|e| {
-                WorkflowError::invalid_input(format!(
-                    "{} (checked again before the version is written, since a run can wait days for the offer); sign a new URL and upload the manifest again (nothing was written)",
-                    e.message
-                ))
-            })?;
-        // Our version is not in the draft yet, so any operation running now is someone else's.
-        if let Some(busy) = active_operation(market, request).await? {
-            return Err(offer_busy(request, &busy));
-        }
-        match market.write_draft(&offer, draft, &new, &retire).await {
-            Ok(written) => {
-                return Ok(Written {
-                    new,
-                    retired: Some(written.retired),
-                    found: false,
-                });
-            }
-            Err(e) if matches!(e.kind, ErrorKind::PreconditionFailed | ErrorKind::Changed) => {
-                tracing::warn!(
-                    attempt,
-                    error = %e,
-                    "the draft changed since it was read; reading it again"
-                );
-                // Only a refused write may have been applied (its first answer lost).
-                if e.kind == ErrorKind::PreconditionFailed {
-                    refused = Some(retire);
+/// What the write did, per plan (`planChanges` when there are several) and in the retired versions.
+fn record_changes(state: &mut WorkflowState, api: Api, changes: &[PlanChanged]) {
+    let several = !state.request.plans.is_empty();
+    let retired: Vec<String> = changes
+        .iter()
+        .flat_map(|c| {
+            c.retired.iter().map(move |key| {
+                if several {
+                    format!("{} {key}", c.plan_id)
+                } else {
+                    key.clone()
                 }
-            }
-            Err(e) => return Err(WorkflowError::from_market(&e)),
-        }
+            })
+        })
+        .collect();
+    for change in changes.iter().filter(|c| c.added) {
+        tracing::info!(plan_id = %change.plan_id, retired = %change.retired.join(", "), "image version added to the draft");
     }
-    Err(WorkflowError::new(
-        ErrorName::WriteConflict,
-        format!(
-            "the draft of {offer} kept changing while it was written ({MAX_WRITE_ATTEMPTS} attempts, each refused because it had changed since it was read); someone else is editing the offer, nothing was written"
-        ),
-    ))
+    match api {
+        Api::Cpp => state.evicted_versions = retired,
+        Api::ProductIngestion => state.deprecated_versions = retired,
+    }
+    if several {
+        state.plan_changes = changes.to_vec();
+    }
 }
 
 /// Publishes the draft, or resumes the publish of it that exists when the version was already there.
@@ -198,7 +128,7 @@ async fn publish_or_resume<M: Marketplace>(
     if !written.found {
         return publish(market, request).await;
     }
-    match publish_of_this_draft(market, request, &written.new).await? {
+    match publish_of_this_draft(market, request, &written.news).await? {
         Some(existing) => {
             tracing::info!(
                 operation_id = existing.id.as_deref(),
@@ -210,11 +140,12 @@ async fn publish_or_resume<M: Marketplace>(
     }
 }
 
-/// A publish of the current draft that is running or has reached preview, to resume instead of starting again.
+/// A publish of the current draft that is running or has reached preview (every plan's version
+/// there), to resume instead of starting again.
 pub(crate) async fn publish_of_this_draft<M: Marketplace>(
     market: &M,
     request: &PublishRequest,
-    new: &NewVersion,
+    news: &[(String, NewVersion)],
 ) -> Result<Option<OperationRef>, WorkflowError> {
     let operations = activity(market, request).await?;
     if let Some(active) = operations.iter().find(|a| a.active) {
@@ -224,12 +155,14 @@ pub(crate) async fn publish_of_this_draft<M: Marketplace>(
         // The draft already holds the version, and publishing the same draft again returns the running publish.
         return Ok(Some(active.at.clone()));
     }
-    let preview = market
-        .read_plan(&request.offer(), &request.plan_id, Slot::Preview)
-        .await
-        .map_err(|e| WorkflowError::from_market(&e))?;
-    if !preview.is_some_and(|p| holds(&p, new)) {
-        return Ok(None);
+    for (plan, new) in news {
+        let preview = market
+            .read_plan(&request.offer(), plan, Slot::Preview)
+            .await
+            .map_err(|e| WorkflowError::from_market(&e))?;
+        if !preview.is_some_and(|p| holds(&p, new)) {
+            return Ok(None);
+        }
     }
     // The newest publish, unless it ended failed or canceled: that one is not resumed but redone.
     Ok(operations

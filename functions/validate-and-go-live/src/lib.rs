@@ -28,7 +28,7 @@ async fn respond(event: LambdaEvent<Value>, deps: &Deps) -> Result<WorkflowState
     let state = WorkflowState::from_value(event.payload)?;
     let market = deps.market(state.request.api(), &event.context);
     let r = &state.request;
-    let span = tracing::info_span!("validate_and_go_live", api = r.api().as_str(), offer_id = %r.offer_id, plan_id = %r.plan_id, version = %r.version);
+    let span = tracing::info_span!("validate_and_go_live", api = r.api().as_str(), offer_id = %r.offer_id, plan_ids = %r.plan_label(), version = %r.version);
     let mut state = validate_and_go_live(&market, state)
         .instrument(span)
         .await?;
@@ -43,7 +43,9 @@ pub async fn validate_and_go_live<M: Marketplace>(
 ) -> Result<WorkflowState, WorkflowError> {
     let request = state.request.clone();
     let Some(new) = in_slot(market, &request, Slot::Preview).await? else {
-        tracing::info!("the preview does not hold this version; it must be published first");
+        tracing::info!(
+            "the preview does not hold this version in every plan; it must be published first"
+        );
         state.outcome = Some(GoLiveOutcome::VersionMissing);
         return Ok(state);
     };
@@ -83,24 +85,33 @@ fn failed(error: MarketError) -> WorkflowError {
     WorkflowError::from_market(&error)
 }
 
-/// The version `request` publishes, when `slot` holds it with the same image(s).
+/// Per plan, the version `request` publishes, when `slot` holds it with the same image(s) in
+/// every plan of the request.
 async fn in_slot<M: Marketplace>(
     market: &M,
     request: &PublishRequest,
     slot: Slot,
-) -> Result<Option<NewVersion>, WorkflowError> {
-    let Some(plan) = market
-        .read_plan(&request.offer(), &request.plan_id, slot)
-        .await
-        .map_err(failed)?
-    else {
-        return Ok(None);
-    };
-    // A plan gone from the slot, or an image type it lacks, means the version is not there.
-    let Ok(new) = new_version(request, &plan) else {
-        return Ok(None);
-    };
-    Ok(holds(&plan, &new).then_some(new))
+) -> Result<Option<Vec<(String, NewVersion)>>, WorkflowError> {
+    let mut held = Vec::new();
+    for plan in request.plan_requests() {
+        let Some(versions) = market
+            .read_plan(&request.offer(), &plan.plan_id, slot)
+            .await
+            .map_err(failed)?
+        else {
+            return Ok(None);
+        };
+        // A plan gone from the slot, or an image type it lacks, means the version is not there.
+        let Ok(new) = new_version(&plan, &versions) else {
+            return Ok(None);
+        };
+        if !holds(&versions, &new) {
+            tracing::info!(plan_id = %plan.plan_id, ?slot, "this plan lacks the version");
+            return Ok(None);
+        }
+        held.push((plan.plan_id, new));
+    }
+    Ok(Some(held))
 }
 
 /// The running publish must be the one at publisher sign-off; any other operation holds the offer.
@@ -127,23 +138,25 @@ async fn ensure_waiting_for_go_live<M: Marketplace>(
     ))
 }
 
-/// A go-live of this version that already ran: live holds the image.
+/// A go-live of this version that already ran: live holds the image in every plan.
 async fn live_already<M: Marketplace>(
     market: &M,
     request: &PublishRequest,
-    new: &NewVersion,
+    news: &[(String, NewVersion)],
     operations: &[Activity],
 ) -> Result<Option<OperationRef>, WorkflowError> {
-    let Some(plan) = market
-        .read_plan(&request.offer(), &request.plan_id, Slot::Live)
-        .await
-        .map_err(failed)?
-    else {
-        return Ok(None);
-    };
-    Ok(holds(&plan, new)
-        .then(|| operations.iter().find(|a| a.kind == OperationKind::GoLive))
-        .flatten()
+    for (plan, new) in news {
+        let live = market
+            .read_plan(&request.offer(), plan, Slot::Live)
+            .await
+            .map_err(failed)?;
+        if !live.is_some_and(|versions| holds(&versions, new)) {
+            return Ok(None);
+        }
+    }
+    Ok(operations
+        .iter()
+        .find(|a| a.kind == OperationKind::GoLive)
         .map(|done| done.at.clone()))
 }
 

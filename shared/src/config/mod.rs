@@ -138,6 +138,8 @@ pub struct TriggerConfig {
     pub publisher_id: Option<String>,
     pub sas_min_validity_days: u32,
     pub state_machine_arn: String,
+    /// `RELEASE_STATE_MACHINE_ARN`: where a release manifest (`targets`) starts; `None` refuses them.
+    pub release_state_machine_arn: Option<String>,
     /// `MANIFEST_BUCKET`: storage events from other buckets are refused; `None` accepts any bucket.
     pub manifest_bucket: Option<String>,
     /// `MANIFEST_PREFIX`: storage events for keys not under it are refused; `None` accepts any key.
@@ -157,6 +159,7 @@ impl TriggerConfig {
             publisher_id: vars.optional("CPP_PUBLISHER_ID"),
             sas_min_validity_days: vars.sas_min_validity_days()?,
             state_machine_arn: vars.required("STATE_MACHINE_ARN")?,
+            release_state_machine_arn: vars.optional("RELEASE_STATE_MACHINE_ARN"),
             manifest_bucket: vars.optional("MANIFEST_BUCKET"),
             manifest_prefix: vars.optional("MANIFEST_PREFIX"),
             marketplace_api: vars.api()?,

@@ -8,8 +8,8 @@ use crate::cpp::progress::{classify, later_steps, messages_for_people, parse_tim
 use crate::cpp::{ApiError, CppClient, ErrorKind, Offer, OfferView, PlanImage, Submission};
 use crate::marketplace::{
     Activity, Api, Draft, ImageRecord, ImageSource, MarketError, Marketplace, NewSource,
-    NewVersion, OfferId, OperationKind, OperationRef, OperationReport, PlanVersions, RunStatus,
-    Slot, VersionRecord, Written,
+    NewVersion, OfferId, OperationKind, OperationRef, OperationReport, PlanChange, PlanDraft,
+    PlanVersions, RunStatus, Slot, VersionRecord,
 };
 
 /// The only offer type whose plans hold VM images.
@@ -20,7 +20,7 @@ impl Marketplace for CppClient {
         Api::Cpp
     }
 
-    async fn read_draft(&self, offer: &OfferId, plan: &str) -> Result<Draft, MarketError> {
+    async fn read_draft(&self, offer: &OfferId, plans: &[&str]) -> Result<Draft, MarketError> {
         let document = self
             .get_offer(&offer.publisher, &offer.offer, OfferView::Draft)
             .await
@@ -41,20 +41,27 @@ impl Marketplace for CppClient {
                 ),
             ));
         }
-        let Some(versions) = plan_versions(&document, offer, plan)? else {
-            return Err(MarketError::new(
-                ErrorKind::PlanNotFound,
-                format!(
-                    "plan {plan} is not in offer {offer} (its plans: {})",
-                    document.plan_ids().join(", ")
-                ),
-            ));
-        };
+        let mut drafts = Vec::with_capacity(plans.len());
+        for plan in plans {
+            let Some(versions) = plan_versions(&document, offer, plan)? else {
+                return Err(MarketError::new(
+                    ErrorKind::PlanNotFound,
+                    format!(
+                        "plan {plan} is not in offer {offer} (its plans: {})",
+                        document.plan_ids().join(", ")
+                    ),
+                ));
+            };
+            drafts.push(PlanDraft {
+                plan: (*plan).to_owned(),
+                versions,
+                document: Value::Null,
+            });
+        }
         Ok(Draft {
-            versions,
+            plans: drafts,
             token: document.etag().map(|e| e.0.clone()),
             document: document.to_value(),
-            plan: plan.to_owned(),
         })
     }
 
@@ -85,21 +92,21 @@ impl Marketplace for CppClient {
         &self,
         offer: &OfferId,
         draft: Draft,
-        new: &NewVersion,
-        retire: &[String],
-    ) -> Result<Written, MarketError> {
+        changes: &[PlanChange],
+    ) -> Result<(), MarketError> {
         let mut document = Offer::new(draft.document, draft.token.map(crate::cpp::ETag))
             .map_err(|e| MarketError::new(ErrorKind::Rejected, format!("{offer}: {e}")))?;
-        add_version(&mut document, &draft.plan, new, retire)?;
+        // Every plan in the one document: one PUT with If-Match carries them all.
+        for change in changes {
+            add_version(&mut document, &change.plan, &change.new, &change.retire)?;
+        }
         self.put_offer(&offer.publisher, &document)
             .await
             .map_err(|e| match e.kind {
                 ErrorKind::PreconditionFailed => MarketError::new(e.kind, e.to_string()),
                 _ => in_context(&format!("writing the draft of {offer}"), e),
             })?;
-        Ok(Written {
-            retired: retire.to_vec(),
-        })
+        Ok(())
     }
 
     async fn activity(&self, offer: &OfferId) -> Result<Vec<Activity>, MarketError> {

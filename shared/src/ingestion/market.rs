@@ -9,8 +9,8 @@ use crate::ingestion::jobs::job_id_of;
 use crate::ingestion::lookup::in_context;
 use crate::ingestion::{IngestionClient, SUBMISSION_SCHEMA, techconfig};
 use crate::marketplace::{
-    Activity, Api, Draft, ErrorKind, MarketError, Marketplace, NewVersion, OfferId, OperationKind,
-    OperationRef, OperationReport, PlanVersions, RunStatus, Slot, Written,
+    Activity, Api, Draft, ErrorKind, MarketError, Marketplace, OfferId, OperationKind, OperationRef,
+    OperationReport, PlanChange, PlanDraft, PlanVersions, RunStatus, Slot,
 };
 
 impl Marketplace for IngestionClient {
@@ -18,25 +18,32 @@ impl Marketplace for IngestionClient {
         Api::ProductIngestion
     }
 
-    async fn read_draft(&self, offer: &OfferId, plan: &str) -> Result<Draft, MarketError> {
-        let (product, plan_id) = self.locate(offer, plan).await?;
-        let document = self
-            .techconfig_in(offer, &product, &plan_id, "draft")
-            .await?
-            .ok_or_else(|| {
-                MarketError::new(
-                    ErrorKind::InvalidOffer,
-                    format!("{offer} plan {plan} has no technical configuration in its draft"),
-                )
+    async fn read_draft(&self, offer: &OfferId, plans: &[&str]) -> Result<Draft, MarketError> {
+        let mut drafts = Vec::with_capacity(plans.len());
+        for plan in plans {
+            let (product, plan_id) = self.locate(offer, plan).await?;
+            let document = self
+                .techconfig_in(offer, &product, &plan_id, "draft")
+                .await?
+                .ok_or_else(|| {
+                    MarketError::new(
+                        ErrorKind::InvalidOffer,
+                        format!("{offer} plan {plan} has no technical configuration in its draft"),
+                    )
+                })?;
+            let versions = techconfig::versions(&document).map_err(|e| {
+                MarketError::new(ErrorKind::Rejected, format!("{offer} plan {plan}: {e}"))
             })?;
-        let versions = techconfig::versions(&document).map_err(|e| {
-            MarketError::new(ErrorKind::Rejected, format!("{offer} plan {plan}: {e}"))
-        })?;
+            drafts.push(PlanDraft {
+                plan: (*plan).to_owned(),
+                versions,
+                document,
+            });
+        }
         Ok(Draft {
-            versions,
-            document,
+            plans: drafts,
+            document: serde_json::Value::Null,
             token: None,
-            plan: plan.to_owned(),
         })
     }
 
@@ -47,7 +54,10 @@ impl Marketplace for IngestionClient {
         slot: Slot,
     ) -> Result<Option<PlanVersions>, MarketError> {
         let target = match slot {
-            Slot::Draft => return self.read_draft(offer, plan).await.map(|d| Some(d.versions)),
+            Slot::Draft => {
+                let draft = self.read_draft(offer, &[plan]).await?;
+                return Ok(draft.plans.into_iter().next().map(|p| p.versions));
+            }
             Slot::Preview => "preview",
             Slot::Live => "live",
         };
@@ -83,27 +93,41 @@ impl Marketplace for IngestionClient {
         &self,
         offer: &OfferId,
         draft: Draft,
-        new: &NewVersion,
-        retire: &[String],
-    ) -> Result<Written, MarketError> {
-        let (product, plan_id) = self.locate(offer, &draft.plan).await?;
-        // No ETag: read again right before writing, and write only over what was read.
-        let current = self
-            .techconfig_in(offer, &product, &plan_id, "draft")
-            .await?;
-        if current.as_ref() != Some(&draft.document) {
-            return Err(MarketError::new(
-                ErrorKind::Changed,
-                format!(
-                    "the technical configuration of {offer} plan {} changed since it was read",
-                    draft.plan
-                ),
+        changes: &[PlanChange],
+    ) -> Result<(), MarketError> {
+        let mut sent = Vec::with_capacity(changes.len());
+        for change in changes {
+            let read = draft.plan(&change.plan).ok_or_else(|| {
+                MarketError::new(
+                    ErrorKind::Rejected,
+                    format!("{offer} plan {} was not read before writing", change.plan),
+                )
+            })?;
+            let (product, plan_id) = self.locate(offer, &change.plan).await?;
+            // No ETag: read again right before writing, and write only over what was read.
+            let current = self
+                .techconfig_in(offer, &product, &plan_id, "draft")
+                .await?;
+            if current.as_ref() != Some(&read.document) {
+                return Err(MarketError::new(
+                    ErrorKind::Changed,
+                    format!(
+                        "the technical configuration of {offer} plan {} changed since it was read",
+                        change.plan
+                    ),
+                ));
+            }
+            sent.push(techconfig::with_version(
+                &read.document,
+                &change.new,
+                &change.retire,
             ));
         }
-        let sent = techconfig::with_version(&draft.document, new, retire);
-        let context = format!("writing the draft of {offer} plan {}", draft.plan);
+        let plans: Vec<&str> = changes.iter().map(|c| c.plan.as_str()).collect();
+        let context = format!("writing the draft of {offer} plan {}", plans.join(", "));
+        // One configure carries every plan's technical configuration: one job, one draft change.
         let job = self
-            .configure(vec![sent])
+            .configure(sent)
             .await
             .map_err(|e| in_context(&context, e))?;
         let job = self
@@ -128,9 +152,7 @@ impl Marketplace for IngestionClient {
                 ),
             ));
         }
-        Ok(Written {
-            retired: retire.to_vec(),
-        })
+        Ok(())
     }
 
     async fn activity(&self, offer: &OfferId) -> Result<Vec<Activity>, MarketError> {

@@ -13,8 +13,8 @@ pub use crate::config::Api;
 pub use error::{ErrorKind, MarketError};
 pub use operation::{Activity, OperationKind, OperationRef, OperationReport, RunStatus};
 pub use plan::{
-    Draft, ImageRecord, ImageSource, NewImage, NewSource, NewVersion, PlanVersions, VersionRecord,
-    Written,
+    Draft, ImageRecord, ImageSource, NewImage, NewSource, NewVersion, PlanChange, PlanDraft,
+    PlanVersions, VersionRecord,
 };
 pub use version::{ImageVersion, VersionError};
 
@@ -51,12 +51,12 @@ pub enum Slot {
 pub trait Marketplace: Sync {
     fn api(&self) -> Api;
 
-    /// The plan's draft, to add a version to. A missing offer or plan is `OfferNotFound` /
-    /// `PlanNotFound`, an offer that is not a VM offer `InvalidOffer`.
+    /// The drafts of `plans` of the offer, to add a version to. A missing offer or plan is
+    /// `OfferNotFound` / `PlanNotFound`, an offer that is not a VM offer `InvalidOffer`.
     fn read_draft(
         &self,
         offer: &OfferId,
-        plan: &str,
+        plans: &[&str],
     ) -> impl Future<Output = Result<Draft, MarketError>> + Send;
 
     /// The plan's versions in `slot`, or `None` when nothing was ever published there.
@@ -67,17 +67,16 @@ pub trait Marketplace: Sync {
         slot: Slot,
     ) -> impl Future<Output = Result<Option<PlanVersions>, MarketError>> + Send;
 
-    /// Writes `draft` back with `new` added and the versions keyed in `retire` retired (removed where
-    /// the API allows it, else deprecated). `Changed` means the draft changed since it was read and
-    /// nothing was written; `PreconditionFailed` that the write was refused as stale, or was applied
-    /// and its answer lost: either way, read it again and decide again. Nothing else of the offer changes.
+    /// Writes `draft` back with every change applied, in one write (one PUT on CPP, one configure
+    /// on Product Ingestion). `Changed` means the draft changed since it was read and nothing was
+    /// written; `PreconditionFailed` that the write was refused as stale, or was applied and its
+    /// answer lost: either way, read it again and decide again. Nothing else of the offer changes.
     fn write_draft(
         &self,
         offer: &OfferId,
         draft: Draft,
-        new: &NewVersion,
-        retire: &[String],
-    ) -> impl Future<Output = Result<Written, MarketError>> + Send;
+        changes: &[PlanChange],
+    ) -> impl Future<Output = Result<(), MarketError>> + Send;
 
     /// The offer's operations, newest first; the active ones are what holds the offer.
     fn activity(

@@ -116,29 +116,56 @@ impl fmt::Debug for NewImage {
     }
 }
 
-/// A plan's draft as read, to be written back with a version added. The document is the API's
-/// own (kept whole so that writing it back loses nothing); only the adapter that read it reads it.
+/// The drafts of the plans a run adds the version to, read together so that one write carries
+/// them all. The documents are the API's own (kept whole so that writing them back loses nothing);
+/// only the adapter that read them reads them.
 #[derive(Clone, PartialEq)]
 pub struct Draft {
-    pub versions: PlanVersions,
+    /// In the order asked for.
+    pub plans: Vec<PlanDraft>,
+    /// The offer's document where the API writes the offer whole (CPP); `Null` otherwise.
     pub document: Value,
     /// What the API needs to write it back safely (an ETag on CPP).
     pub token: Option<String>,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct PlanDraft {
     pub plan: String,
+    pub versions: PlanVersions,
+    /// The plan's own document where the API writes plans one by one (Product Ingestion's
+    /// technical configuration); `Null` otherwise.
+    pub document: Value,
+}
+
+impl Draft {
+    pub fn plan(&self, plan: &str) -> Option<&PlanDraft> {
+        self.plans.iter().find(|p| p.plan == plan)
+    }
 }
 
 impl fmt::Debug for Draft {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Draft")
+            .field("plans", &self.plans)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for PlanDraft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlanDraft")
             .field("plan", &self.plan)
             .field("versions", &self.versions)
             .finish_non_exhaustive()
     }
 }
 
-/// What writing the draft did besides adding the version.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
-pub struct Written {
-    /// Versions removed (CPP, beyond its cap) or deprecated (Product Ingestion, beyond the kept number).
-    pub retired: Vec<String>,
+/// What one write does to one plan: add `new`, retire the versions keyed in `retire`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanChange {
+    pub plan: String,
+    pub new: NewVersion,
+    /// Removed where the API allows it (CPP, beyond its cap), else deprecated (Product Ingestion).
+    pub retire: Vec<String>,
 }

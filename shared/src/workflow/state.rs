@@ -34,11 +34,27 @@ pub enum GoLiveOutcome {
     VersionMissing,
 }
 
+/// What a run's write did to one plan of several.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanChanged {
+    pub plan_id: String,
+    /// The version was added by this write (else the plan already held it).
+    pub added: bool,
+    /// Versions the write removed (CPP) or deprecated (Product Ingestion) in this plan.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<String>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkflowState {
     #[serde(flatten)]
     pub request: PublishRequest,
+    /// The request's plans for people (`gen1, gen2`), which notices and causes name; written by
+    /// every step, never read.
+    #[serde(default)]
+    pub plan_ids: String,
     pub action: Action,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<OperationState>,
@@ -72,6 +88,9 @@ pub struct WorkflowState {
     /// Versions deprecated to keep `INGESTION_KEEP_ACTIVE_VERSIONS` (Product Ingestion never deletes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deprecated_versions: Vec<String>,
+    /// Per plan, when the request has several: what the write did to each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan_changes: Vec<PlanChanged>,
     /// How often another submission came first (`superseded`); a run goes round a few times only.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub superseded: u32,
@@ -94,6 +113,7 @@ impl WorkflowState {
     /// The state a fresh execution starts with.
     pub fn start(request: PublishRequest, action: Action) -> Self {
         Self {
+            plan_ids: request.plan_label(),
             request,
             action,
             operation: None,
@@ -109,6 +129,7 @@ impl WorkflowState {
             changed: None,
             evicted_versions: Vec::new(),
             deprecated_versions: Vec::new(),
+            plan_changes: Vec::new(),
             superseded: 0,
             queue: None,
             extra: Map::new(),
@@ -125,8 +146,9 @@ impl WorkflowState {
         }
         // Flattened fields lose their path in errors, so the request part is read on its own first.
         decode::<PublishRequest>("workflow state", value.clone())?;
-        let state: Self = decode("workflow state", value)?;
+        let mut state: Self = decode("workflow state", value)?;
         state.request.validate()?;
+        state.plan_ids = state.request.plan_label();
         Ok(state)
     }
 

@@ -247,6 +247,7 @@ mod tests {
             notification_emails: String::new(),
             go_live: GoLiveMode::Manual,
             images: vec![],
+            plans: vec![],
         }
     }
 

@@ -79,6 +79,7 @@ fn request(version: ImageVersion, variant: u8) -> PublishRequest {
         notification_emails: String::new(),
         go_live: GoLiveMode::Manual,
         images: vec![],
+        plans: vec![],
     }
 }
 

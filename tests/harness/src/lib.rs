@@ -313,6 +313,7 @@ pub fn request(version: &str) -> PublishRequest {
         notification_emails: "release@contoso.com".into(),
         go_live: GoLiveMode::Manual,
         images: vec![],
+        plans: vec![],
     }
 }
 

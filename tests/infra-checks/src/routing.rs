@@ -16,7 +16,7 @@ pub const SAS_SIGNATURE: &str = "sig=SECRETsig";
 /// A workflow state as the functions hand it on: a request whose image URLs are signed.
 pub fn sample_state() -> Value {
     json!({
-        "publisherId": "contoso", "offerId": "contoso-linux", "planId": "gen2", "version": "1.4.0",
+        "publisherId": "contoso", "offerId": "contoso-linux", "planId": "gen2", "planIds": "gen2", "version": "1.4.0",
         "osVhdUrl": format!("https://acct.blob.core.windows.net/vhds/os.vhd?sp=rl&se=2099-01-01T00:00:00Z&{SAS_SIGNATURE}"),
         "lunVhdDetails": [{"lunVhdUrl": format!("https://acct.blob.core.windows.net/vhds/d0.vhd?sp=rl&{SAS_SIGNATURE}")}],
         "notificationEmails": "release@contoso.com", "goLive": "manual", "action": "publish", "pollCount": 0

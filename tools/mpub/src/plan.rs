@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use shared::deps::Deps;
 use shared::table::{Column, render};
-use shared::workflow::{ErrorName, ManifestRules, PublishRequest};
+use shared::workflow::{ErrorName, Manifest, ManifestRules, PublishRequest};
 use time::OffsetDateTime;
 use update_and_publish::DryRun;
 
@@ -29,16 +29,33 @@ pub async fn plan(manifest: &Path) -> Result<Vec<DryRun>, CliError> {
         sas_min_validity_days: deps.config.sas_min_validity_days,
         now: OffsetDateTime::from(now),
     };
-    let request = PublishRequest::from_manifest(&bytes, &rules).map_err(|e| {
-        CliError::refused(format!(
-            "{}: {}: {}",
-            manifest.display(),
-            e.name.as_str(),
-            e.message
-        ))
-    })?;
+    let requests = match Manifest::parse(&bytes, &rules) {
+        Ok(Manifest::Single(request)) => vec![request],
+        Ok(Manifest::Release(release)) => release.offers,
+        Err(e) => {
+            return Err(CliError::refused(format!(
+                "{}: {}: {}",
+                manifest.display(),
+                e.name.as_str(),
+                e.message
+            )));
+        }
+    };
+    let mut rows = Vec::new();
+    for request in &requests {
+        rows.extend(dry_run_offer(&deps, now, request).await?);
+    }
+    Ok(rows)
+}
+
+/// One offer's plans, read through its own API.
+async fn dry_run_offer(
+    deps: &Deps,
+    now: SystemTime,
+    request: &PublishRequest,
+) -> Result<Vec<DryRun>, CliError> {
     let market = deps.market_until(request.api(), SystemTime::now() + DEADLINE);
-    let dry_run = update_and_publish::dry_run(&market, &deps.config, now, &request)
+    update_and_publish::dry_run(&market, &deps.config, now, request)
         .await
         .map_err(|e| {
             let refused = format!(
@@ -55,8 +72,7 @@ pub async fn plan(manifest: &Path) -> Result<Vec<DryRun>, CliError> {
             } else {
                 CliError::refused(refused)
             }
-        })?;
-    Ok(vec![dry_run])
+        })
 }
 
 pub fn plan_table(runs: &[DryRun]) -> String {

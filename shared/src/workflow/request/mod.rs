@@ -12,6 +12,10 @@ use crate::sas::SasUrl;
 use crate::workflow::error::WorkflowError;
 use crate::workflow::images::{ManifestImage, check_images};
 
+mod plans;
+
+pub use plans::{MAX_PLANS, PlanTarget};
+
 /// A manifest larger than this is refused before it is parsed.
 pub const MAX_MANIFEST_BYTES: usize = 64 * 1024;
 const MAX_ID_LEN: usize = 50;
@@ -51,6 +55,8 @@ pub struct PublishRequest {
     #[serde(default)]
     pub publisher_id: String,
     pub offer_id: String,
+    /// The one plan; empty when `plans` lists several (a release's state for one offer).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub plan_id: String,
     pub version: String,
     /// The image when the plan has one image type; `images` otherwise.
@@ -65,6 +71,10 @@ pub struct PublishRequest {
     /// One image per image type (Product Ingestion), by SAS URL or from a compute gallery.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ManifestImage>,
+    /// In place of `planId`: every plan of this offer one write adds the version to. A plan that
+    /// names no image takes the top-level `osVhdUrl`/`lunVhdDetails`/`images`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plans: Vec<PlanTarget>,
 }
 
 impl fmt::Debug for PublishRequest {
@@ -79,6 +89,7 @@ impl fmt::Debug for PublishRequest {
             .field("data_disks", &self.lun_vhd_details.len())
             .field("go_live", &self.go_live)
             .field("images", &self.images)
+            .field("plans", &self.plans)
             .finish_non_exhaustive()
     }
 }
@@ -97,23 +108,9 @@ pub struct ManifestRules<'a> {
 impl PublishRequest {
     /// Parses and validates an uploaded manifest. Every error is `InvalidInput` and names the field.
     pub fn from_manifest(bytes: &[u8], rules: &ManifestRules<'_>) -> Result<Self, WorkflowError> {
-        if bytes.len() > MAX_MANIFEST_BYTES {
-            return Err(WorkflowError::invalid_input(format!(
-                "manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}",
-                bytes.len()
-            )));
-        }
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            WorkflowError::invalid_input(format!(
-                "manifest is not UTF-8 text (invalid byte at {})",
-                e.valid_up_to()
-            ))
-        })?;
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| WorkflowError::invalid_input(format!("manifest is not JSON: {e}")))?;
-        Self::from_manifest_value(value, rules)
+        Self::from_manifest_value(manifest_value(bytes)?, rules)
     }
-
+ 
     /// Validates a manifest already parsed as JSON (a direct invocation payload).
     pub fn from_manifest_value(
         value: Value,
@@ -156,8 +153,20 @@ impl PublishRequest {
         }
     }
 
-    /// Every SAS URL of the request, with the manifest field that holds it.
+    /// Every SAS URL of the request, with the field that holds it (`plans[1].osVhdUrl` for a plan's own).
     pub fn sas_urls(&self) -> Vec<(String, &str)> {
+        let mut urls = self.own_sas_urls();
+        for (i, plan) in self.plans.iter().enumerate() {
+            urls.extend(
+                plan.sas_urls()
+                    .into_iter()
+                    .map(|(field, url)| (format!("plans[{i}].{field}"), url)),
+            );
+        }
+        urls
+    }
+
+    fn own_sas_urls(&self) -> Vec<(String, &str)> {
         let top = (!self.os_vhd_url.is_empty())
             .then(|| ("osVhdUrl".to_owned(), self.os_vhd_url.as_str()));
         let listed = self.images.iter().enumerate().filter_map(|(i, image)| {
@@ -187,6 +196,15 @@ impl PublishRequest {
 
     /// Rules that hold for the whole run (the SAS expiry is checked on arrival and before writing: days pass while it runs).
     pub fn validate(&self) -> Result<(), WorkflowError> {
+        if self.plans.is_empty() {
+            self.validate_plan()
+        } else {
+            self.validate_plans()
+        }
+    }
+
+    /// The rules for a request of one plan.
+    fn validate_plan(&self) -> Result<(), WorkflowError> {
         // Product Ingestion needs no publisher: the token's Partner Center account scopes the offer.
         if self.api() == Api::Cpp || !self.publisher_id.is_empty() {
             check_id("publisherId", &self.publisher_id)?;
@@ -270,10 +288,35 @@ impl PublishRequest {
             .map_err(|e: crate::marketplace::VersionError| field_error("version", &e.to_string()))
     }
 
-    /// `publisher/offer/plan@version` (`offer/plan@version` without a publisher), for messages and logs.
+    /// `publisher/offer/plan@version` (`offer/plan@version` without a publisher; plans joined by
+    /// `+`), for messages and logs.
     pub fn target(&self) -> String {
-        format!("{}/{}@{}", self.offer(), self.plan_id, self.version)
+        format!(
+            "{}/{}@{}",
+            self.offer(),
+            self.plan_ids().join("+"),
+            self.version
+        )
     }
+}
+
+/// A manifest's bytes as JSON: within the size limit, UTF-8, JSON. Every error is `InvalidInput`.
+pub(crate) fn manifest_value(bytes: &[u8]) -> Result<Value, WorkflowError> {
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return Err(WorkflowError::invalid_input(format!(
+                "manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}",
+                bytes.len()
+            )));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            WorkflowError::invalid_input(format!(
+                "manifest is not UTF-8 text (invalid byte at {})",
+                e.valid_up_to()
+            ))
+        })?;
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| WorkflowError::invalid_input(format!("manifest is not JSON: {e}")))?;
+        Ok(value)
 }
 
 fn check_id(field: &str, value: &str) -> Result<(), WorkflowError> {
@@ -298,7 +341,7 @@ fn check_id(field: &str, value: &str) -> Result<(), WorkflowError> {
     Ok(())
 }
 
-fn field_error(field: &str, problem: &str) -> WorkflowError {
+pub(crate) fn field_error(field: &str, problem: &str) -> WorkflowError {
     WorkflowError::invalid_input(format!("{field} {problem}"))
 }
 

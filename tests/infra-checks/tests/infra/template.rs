@@ -35,16 +35,31 @@ fn the_template_deploys_this_definition_as_a_standard_state_machine() {
     let template = template();
     let machines: Vec<_> = template
         .resources_of_type("AWS::Serverless::StateMachine")
+        .map(|(name, _)| name)
         .collect();
-    assert_eq!(machines.len(), 1, "one state machine");
-    let props = &machines[0].1["Properties"];
-    assert_eq!(props["Type"], "STANDARD", "waits of days need STANDARD");
-    let uri = props["DefinitionUri"].as_str().unwrap();
-    assert!(
-        repo_root().join("infra").join(uri).ends_with(ASL_PATH),
-        "DefinitionUri {uri} is not {ASL_PATH}"
+    assert_eq!(
+        machines,
+        ["PublishStateMachine", "ReleaseStateMachine"],
+        "one publication machine, one release machine"
     );
-    assert!(repo_root().join("infra").join(uri).is_file());
+    for (machine, path) in [
+        ("PublishStateMachine", ASL_PATH),
+        ("ReleaseStateMachine", "infra/statemachine/release.asl.json"),
+    ] {
+        let props = &template.resource(machine).unwrap()["Properties"];
+        assert_eq!(props["Type"], "STANDARD", "waits of days need STANDARD");
+        let uri = props["DefinitionUri"].as_str().unwrap();
+        assert!(
+            repo_root().join("infra").join(uri).ends_with(path),
+            "DefinitionUri {uri} is not {path}"
+        );
+        assert!(repo_root().join("infra").join(uri).is_file());
+    }
+    let release = &template.resource("ReleaseStateMachine").unwrap()["Properties"];
+    assert_eq!(
+        release["DefinitionSubstitutions"]["PublishStateMachineArn"],
+        json!({"Ref": "PublishStateMachine"})
+    );
 }
 
 #[test]
@@ -225,6 +240,7 @@ fn the_environment_is_the_designed_one_and_never_holds_the_secret() {
         "INGESTION_SCHEMA_VERSION",
         "INGESTION_KEEP_ACTIVE_VERSIONS",
         "STATE_MACHINE_ARN",
+        "RELEASE_STATE_MACHINE_ARN",
         // build-finished's check of where a storage event comes from (README, Configuration).
         "MANIFEST_BUCKET",
         "MANIFEST_PREFIX",
@@ -417,11 +433,22 @@ fn build_finished_reads_manifests_and_starts_the_state_machine_by_its_built_arn(
         arn.ends_with(&format!(":stateMachine:{machine_name}")),
         "{arn} is not the ARN of {machine_name}"
     );
+    let release_arn = template.function_environment("BuildFinishedFunction")
+        ["RELEASE_STATE_MACHINE_ARN"]
+        .pointer("/Fn::Sub")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_owned();
+    assert_eq!(release_arn, arn.replace("-publish", "-release"));
     let start = statements
         .iter()
         .find(|s| statement_actions(s) == ["states:StartExecution"])
         .unwrap();
-    assert_eq!(start["Resource"]["Fn::Sub"], json!(arn));
+    assert_eq!(
+        start["Resource"],
+        json!([{"Fn::Sub": arn}, {"Fn::Sub": release_arn}]),
+        "it may start the two machines and nothing else"
+    );
     let event = function
         .pointer("/Properties/Events/ManifestUploaded")
         .unwrap();
