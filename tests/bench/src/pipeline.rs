@@ -262,6 +262,7 @@ fn trigger_deps(url: &str, clock: Arc<BenchClock>) -> build_finished::Deps {
             publisher_id: None,
             sas_min_validity_days: 21,
             state_machine_arn: aws::STATE_MACHINE_ARN.into(),
+            release_state_machine_arn: None,
             manifest_bucket: Some(BUCKET.into()),
             manifest_prefix: Some(MANIFEST_PREFIX.into()),
             marketplace_api: shared::marketplace::Api::Cpp,

@@ -50,6 +50,7 @@ impl Trigger {
             publisher_id: None,
             sas_min_validity_days: 21,
             state_machine_arn: STATE_MACHINE.into(),
+            release_state_machine_arn: None,
             manifest_bucket: None,
             manifest_prefix: None,
             marketplace_api: shared::marketplace::Api::Cpp,

@@ -11,6 +11,7 @@ mod fuzz;
 mod ingestion;
 mod logs;
 mod nothing_lost;
+mod plans;
 mod races;
 mod secrets;
 mod tokens;
