@@ -33,8 +33,9 @@ pub fn start(release: Release, state_machine_arn: &str) -> Result<Publish, Workf
         .iter()
         .map(|state| {
             let request = &state.request;
-            let plans = request.plan_ids().join("-");
-            let readable = readable_name(&request.offer_id, &plans, &request.version);
+            // Named as mpub looks a publication up: by offer, plans (as people read them) and version.
+            let readable =
+                readable_name(&request.offer_id, &request.plan_label(), &request.version);
             let own = short_hash(format!("{hash}/{}", request.target()).as_bytes());
             json!({"name": named(&readable, &own), "state": state})
         })

@@ -2,8 +2,9 @@
 //! build-finished in-process against fake S3 and Step Functions endpoints: each event shape, duplicates,
 //! bad manifests, size and existence checks, and how AWS failures are named.
 
+// Not every helper of the shared fakes is used here.
+#[allow(dead_code)]
 mod fakes;
-
 
 use build_finished::execution_name::execution_name;
 use fakes::harness::{Harness, NOW, STATE_MACHINE};

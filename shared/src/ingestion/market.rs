@@ -9,8 +9,8 @@ use crate::ingestion::jobs::job_id_of;
 use crate::ingestion::lookup::in_context;
 use crate::ingestion::{IngestionClient, SUBMISSION_SCHEMA, techconfig};
 use crate::marketplace::{
-    Activity, Api, Draft, ErrorKind, MarketError, Marketplace, OfferId, OperationKind, OperationRef,
-    OperationReport, PlanChange, PlanDraft, PlanVersions, RunStatus, Slot,
+    Activity, Api, Draft, ErrorKind, MarketError, Marketplace, OfferId, OperationKind,
+    OperationRef, OperationReport, PlanChange, PlanDraft, PlanVersions, RunStatus, Slot,
 };
 
 impl Marketplace for IngestionClient {

@@ -135,10 +135,7 @@ fn single_target(
     let Value::Object(fields) = target else {
         return Err(field_error(&entry, "must be an object"));
     };
-    if let Some(unknown) = fields
-        .keys()
-        .find(|k| !TARGET_FIELDS.contains(&k.as_str()))
-    {
+    if let Some(unknown) = fields.keys().find(|k| !TARGET_FIELDS.contains(&k.as_str())) {
         return Err(field_error(
             &format!("{entry}.{unknown}"),
             &format!("is not known (a target sets {})", TARGET_FIELDS.join(", ")),

@@ -7,6 +7,7 @@ pub mod error;
 pub mod go_live;
 pub mod plan;
 pub mod publication;
+pub mod release;
 pub mod render;
 pub mod stage;
 pub mod stepfunctions;

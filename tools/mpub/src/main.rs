@@ -10,6 +10,7 @@ use mpub::CliError;
 use mpub::cancel::{Patience, cancel};
 use mpub::go_live::{Which, go_live, publication};
 use mpub::plan::{plan, plan_table};
+use mpub::release;
 use mpub::render::status_table;
 use mpub::stage::status;
 use mpub::stepfunctions::StepFunctions;
@@ -115,6 +116,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             print(json, &lines, || status_table(&lines))
         }
         Command::GoLive { target, yes } => {
+            if let [arn] = target.as_slice()
+                && let Some(release) = release::find(&sfn, arn).await?
+            {
+                let outcomes =
+                    release::go_live_release(&sdk, &release, |prompt| yes || ask(prompt)).await?;
+                return print(json, &outcomes, || release::go_live_lines(&outcomes));
+            }
             let chosen = publication(&sfn, &which(&target)?).await?;
             let outcome = go_live(&sfn, &chosen, |prompt| yes || ask(prompt)).await?;
             print(json, &outcome, || {

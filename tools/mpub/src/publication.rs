@@ -59,8 +59,11 @@ impl Publication {
         self.field("offerId").unwrap_or("?")
     }
 
+    /// The plan, or the plans (`gen1, gen2`) of a release's offer.
     pub fn plan_id(&self) -> &str {
-        self.field("planId").unwrap_or("?")
+        self.field("planId")
+            .or_else(|| self.field("planIds"))
+            .unwrap_or("?")
     }
 
     pub fn version(&self) -> &str {

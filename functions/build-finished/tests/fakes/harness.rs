@@ -53,4 +53,3 @@ impl Harness {
         handle(LambdaEvent::new(event, Context::default()), &self.deps).await
     }
 }
-

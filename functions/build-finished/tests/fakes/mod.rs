@@ -1,6 +1,4 @@
 //! In-process stand-ins for the two AWS APIs build-finished calls, recording what they receive.
-// Each test crate that includes the fakes uses only part of them.
-#![allow(dead_code)]
 
 pub mod harness;
 pub mod s3;

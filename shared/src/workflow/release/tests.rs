@@ -97,6 +97,9 @@ fn a_target_takes_the_top_level_image_unless_it_names_its_own() {
     );
 }
 
+/// A change to the example manifest.
+type Edit = dyn Fn(&mut Value);
+
 #[test]
 fn each_broken_rule_names_its_entry() {
     let with = |edit: &dyn Fn(&mut Value)| {
@@ -104,7 +107,7 @@ fn each_broken_rule_names_its_entry() {
         edit(&mut manifest);
         error_of(manifest)
     };
-    let cases: [(&dyn Fn(&mut Value), &str); 9] = [
+    let cases: [(&Edit, &str); 9] = [
         (
             &|m| m["targets"][2]["offerId"] = json!("contoso-linux"),
             "targets[2].api is productIngestion but targets[0] lists offer contoso-linux under cpp",
@@ -161,7 +164,13 @@ fn an_offer_state_with_plans_is_validated_plan_by_plan() {
     };
     let mut offer = release.offers[0].clone();
     offer.plan_id = "gen2".into();
-    assert!(offer.validate().unwrap_err().message.contains("planId and plans exclude"));
+    assert!(
+        offer
+            .validate()
+            .unwrap_err()
+            .message
+            .contains("planId and plans exclude")
+    );
     let mut offer = release.offers[0].clone();
     offer.plans[1].plan_id = "gen1".into();
     assert!(
@@ -175,7 +184,11 @@ fn an_offer_state_with_plans_is_validated_plan_by_plan() {
     offer.plans[0].os_vhd_url.clear();
     let err = offer.validate().unwrap_err();
     assert!(err.message.starts_with("plans[0].osVhdUrl"), "{err}");
-    let urls: Vec<String> = release.offers[0].sas_urls().into_iter().map(|(f, _)| f).collect();
+    let urls: Vec<String> = release.offers[0]
+        .sas_urls()
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect();
     assert_eq!(urls, ["plans[0].osVhdUrl", "plans[1].osVhdUrl"]);
 }
 

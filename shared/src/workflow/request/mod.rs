@@ -110,7 +110,7 @@ impl PublishRequest {
     pub fn from_manifest(bytes: &[u8], rules: &ManifestRules<'_>) -> Result<Self, WorkflowError> {
         Self::from_manifest_value(manifest_value(bytes)?, rules)
     }
- 
+
     /// Validates a manifest already parsed as JSON (a direct invocation payload).
     pub fn from_manifest_value(
         value: Value,
@@ -302,21 +302,21 @@ impl PublishRequest {
 
 /// A manifest's bytes as JSON: within the size limit, UTF-8, JSON. Every error is `InvalidInput`.
 pub(crate) fn manifest_value(bytes: &[u8]) -> Result<Value, WorkflowError> {
-        if bytes.len() > MAX_MANIFEST_BYTES {
-            return Err(WorkflowError::invalid_input(format!(
-                "manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}",
-                bytes.len()
-            )));
-        }
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            WorkflowError::invalid_input(format!(
-                "manifest is not UTF-8 text (invalid byte at {})",
-                e.valid_up_to()
-            ))
-        })?;
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| WorkflowError::invalid_input(format!("manifest is not JSON: {e}")))?;
-        Ok(value)
+    if bytes.len() > MAX_MANIFEST_BYTES {
+        return Err(WorkflowError::invalid_input(format!(
+            "manifest is {} bytes; the limit is {MAX_MANIFEST_BYTES}",
+            bytes.len()
+        )));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        WorkflowError::invalid_input(format!(
+            "manifest is not UTF-8 text (invalid byte at {})",
+            e.valid_up_to()
+        ))
+    })?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| WorkflowError::invalid_input(format!("manifest is not JSON: {e}")))?;
+    Ok(value)
 }
 
 fn check_id(field: &str, value: &str) -> Result<(), WorkflowError> {

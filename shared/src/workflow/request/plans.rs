@@ -134,10 +134,7 @@ impl PublishRequest {
         if self.plans.len() > MAX_PLANS {
             return Err(field_error(
                 "plans",
-                &format!(
-                    "lists {} plans; at most {MAX_PLANS}",
-                    self.plans.len()
-                ),
+                &format!("lists {} plans; at most {MAX_PLANS}", self.plans.len()),
             ));
         }
         let mut seen = HashSet::new();
@@ -148,9 +145,9 @@ impl PublishRequest {
                     &format!("lists plan {:?} a second time", plan.plan_id),
                 ));
             }
-            request.validate_plan().map_err(|e| {
-                WorkflowError::new(e.name, format!("plans[{i}].{}", e.message))
-            })?;
+            request
+                .validate_plan()
+                .map_err(|e| WorkflowError::new(e.name, format!("plans[{i}].{}", e.message)))?;
         }
         Ok(())
     }

@@ -433,12 +433,12 @@ fn build_finished_reads_manifests_and_starts_the_state_machine_by_its_built_arn(
         arn.ends_with(&format!(":stateMachine:{machine_name}")),
         "{arn} is not the ARN of {machine_name}"
     );
-    let release_arn = template.function_environment("BuildFinishedFunction")
-        ["RELEASE_STATE_MACHINE_ARN"]
-        .pointer("/Fn::Sub")
-        .and_then(Value::as_str)
-        .unwrap()
-        .to_owned();
+    let release_arn =
+        template.function_environment("BuildFinishedFunction")["RELEASE_STATE_MACHINE_ARN"]
+            .pointer("/Fn::Sub")
+            .and_then(Value::as_str)
+            .unwrap()
+            .to_owned();
     assert_eq!(release_arn, arn.replace("-publish", "-release"));
     let start = statements
         .iter()

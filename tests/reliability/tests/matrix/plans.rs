@@ -4,7 +4,9 @@
 //! already holding it is left alone; a plan lacking an image type stops the whole write.
 
 use shared::marketplace::Marketplace;
-use shared::workflow::{Action, ErrorName, ManifestImage, PlanTarget, PublishRequest, WorkflowState};
+use shared::workflow::{
+    Action, ErrorName, ManifestImage, PlanTarget, PublishRequest, WorkflowState,
+};
 use test_harness::cpp_emulator::EmulatorConfig;
 use test_harness::{Harness, PI_PLAN, PI_PLAN_TWO_TYPES, pi_request, request, sas_url};
 
@@ -61,7 +63,10 @@ fn pi_plans() -> WorkflowState {
 /// The versions of `plan` in the CPP test offer's draft.
 fn cpp_versions(h: &Harness, plan: &str) -> Vec<String> {
     let draft = h.draft();
-    let plans = draft["definition"]["plans"].as_array().cloned().unwrap_or_default();
+    let plans = draft["definition"]["plans"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     plans
         .iter()
         .find(|p| p["planId"] == plan)
@@ -76,7 +81,8 @@ fn draft_writes(h: &Harness) -> Vec<test_harness::cpp_emulator::LoggedRequest> {
         .into_iter()
         .filter(|r| {
             r.body.as_ref().is_some_and(|b| {
-                b.to_string().contains("virtual-machine-plan-technical-configuration")
+                b.to_string()
+                    .contains("virtual-machine-plan-technical-configuration")
             })
         })
         .collect()
@@ -92,23 +98,42 @@ fn pi_versions(h: &Harness, plan: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn cpp_adds_the_version_to_both_plans_in_one_put_and_retires_per_plan() {
-    let h = Harness::with(EmulatorConfig::default(), &[("CPP_MAX_IMAGES_PER_PLAN", "1")]).await;
+    let h = Harness::with(
+        EmulatorConfig::default(),
+        &[("CPP_MAX_IMAGES_PER_PLAN", "1")],
+    )
+    .await;
     let state = update(&h, &cpp_plans()).await.unwrap();
-    assert_eq!(hits(&h, "PUT", "/offers/contoso-linux").len(), 1, "one write");
+    assert_eq!(
+        hits(&h, "PUT", "/offers/contoso-linux").len(),
+        1,
+        "one write"
+    );
     assert_eq!(hits(&h, "POST", "/publish").len(), 1, "one publish");
     assert_eq!(cpp_versions(&h, "gen1"), ["1.1.0"]);
     assert_eq!(cpp_versions(&h, "gen2"), ["1.1.0"]);
     assert_eq!(state.evicted_versions, ["gen1 0.9.0", "gen2 1.0.0"]);
-    let changed: Vec<_> = state.plan_changes.iter().map(|c| (c.plan_id.as_str(), c.added, c.retired.clone())).collect();
+    let changed: Vec<_> = state
+        .plan_changes
+        .iter()
+        .map(|c| (c.plan_id.as_str(), c.added, c.retired.clone()))
+        .collect();
     assert_eq!(
         changed,
-        [("gen1", true, vec!["0.9.0".to_owned()]), ("gen2", true, vec!["1.0.0".to_owned()])]
+        [
+            ("gen1", true, vec!["0.9.0".to_owned()]),
+            ("gen2", true, vec!["1.0.0".to_owned()])
+        ]
     );
     assert_eq!(state.plan_ids, "gen1, gen2");
 
     // The same state again (a redelivery, a retry): every plan holds it; the publish is resumed.
     let again = update(&h, &cpp_plans()).await.unwrap();
-    assert_eq!(hits(&h, "PUT", "/offers/contoso-linux").len(), 1, "no second write");
+    assert_eq!(
+        hits(&h, "PUT", "/offers/contoso-linux").len(),
+        1,
+        "no second write"
+    );
     assert_eq!(hits(&h, "POST", "/publish").len(), 1, "no second publish");
     let id = |s: &WorkflowState| s.operation.as_ref().and_then(|o| o.at.id.clone());
     assert_eq!(id(&again), id(&state), "the same publish");
@@ -125,32 +150,63 @@ async fn cpp_writes_only_the_plan_that_lacks_the_version() {
     let new = shared::workflow::new_version(&single, &draft.plans[0].versions).unwrap();
     let mut state = cpp_plans();
     state.request.plans[1] = plan("gen2", VERSION);
-    let change = shared::marketplace::PlanChange { plan: "gen2".into(), new, retire: vec![] };
-    h.deps.cpp.write_draft(&offer, draft, &[change]).await.unwrap();
+    let change = shared::marketplace::PlanChange {
+        plan: "gen2".into(),
+        new,
+        retire: vec![],
+    };
+    h.deps
+        .cpp
+        .write_draft(&offer, draft, &[change])
+        .await
+        .unwrap();
 
     let state = update(&h, &state).await.unwrap();
-    assert_eq!(hits(&h, "PUT", "/offers/contoso-linux").len(), 2, "ours and the one before");
-    let changed: Vec<_> = state.plan_changes.iter().map(|c| (c.plan_id.as_str(), c.added)).collect();
+    assert_eq!(
+        hits(&h, "PUT", "/offers/contoso-linux").len(),
+        2,
+        "ours and the one before"
+    );
+    let changed: Vec<_> = state
+        .plan_changes
+        .iter()
+        .map(|c| (c.plan_id.as_str(), c.added))
+        .collect();
     assert_eq!(changed, [("gen1", true), ("gen2", false)]);
     assert_eq!(hits(&h, "POST", "/publish").len(), 1);
 }
 
 #[tokio::test]
 async fn product_ingestion_sends_one_configure_with_each_plans_configuration() {
-    let h = Harness::with(EmulatorConfig::default(), &[("INGESTION_KEEP_ACTIVE_VERSIONS", "1")]).await;
+    let h = Harness::with(
+        EmulatorConfig::default(),
+        &[("INGESTION_KEEP_ACTIVE_VERSIONS", "1")],
+    )
+    .await;
     let state = update(&h, &pi_plans()).await.unwrap();
     let configures = draft_writes(&h);
     assert_eq!(configures.len(), 1, "one configure for both plans");
-    let resources = configures[0].body.as_ref().unwrap()["resources"].as_array().unwrap().len();
+    let resources = configures[0].body.as_ref().unwrap()["resources"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(resources, 2, "each plan's technical configuration");
     assert_eq!(pi_versions(&h, PI_PLAN_TWO_TYPES), [PI_VERSION]);
     assert_eq!(pi_versions(&h, PI_PLAN), [PI_VERSION]);
     assert_eq!(
         state.deprecated_versions,
-        ["contoso-linux-gen2 1.0.20260301", "contoso-linux-single 1.0.20260301"],
+        [
+            "contoso-linux-gen2 1.0.20260301",
+            "contoso-linux-single 1.0.20260301"
+        ],
         "each plan keeps one active version"
     );
-    assert!(state.plan_changes.iter().all(|c| c.added && !c.retired.is_empty()));
+    assert!(
+        state
+            .plan_changes
+            .iter()
+            .all(|c| c.added && !c.retired.is_empty())
+    );
 
     // Through certification and go-live, the preview and live hold both plans' images.
     let state = until_done(&h, state).await;
@@ -159,9 +215,16 @@ async fn product_ingestion_sends_one_configure_with_each_plans_configuration() {
     let live = go_live(&h, &live).await.unwrap();
     assert!(live.operation.is_some(), "{live:?}");
     let state = until_done(&h, live).await;
-    assert_eq!(state.operation_status, Some(shared::workflow::RunStatus::Succeeded));
+    assert_eq!(
+        state.operation_status,
+        Some(shared::workflow::RunStatus::Succeeded)
+    );
     for plan in [PI_PLAN_TWO_TYPES, PI_PLAN] {
-        let live: Vec<String> = h.pi_versions_in("live", plan).into_iter().map(|(v, _)| v).collect();
+        let live: Vec<String> = h
+            .pi_versions_in("live", plan)
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect();
         assert!(live.contains(&PI_VERSION.to_owned()), "{plan}: {live:?}");
     }
 
@@ -180,6 +243,10 @@ async fn a_plan_lacking_an_image_type_stops_the_write_for_every_plan() {
     state.request.plans[1].entry = Some("targets[4]".into());
     let err = update(&h, &state).await.unwrap_err();
     assert_eq!(err.name, ErrorName::InvalidInput);
-    assert!(err.message.starts_with("targets[4]: images[1].imageType arm64Gen2 has no SKU"), "{err}");
+    assert!(
+        err.message
+            .starts_with("targets[4]: images[1].imageType arm64Gen2 has no SKU"),
+        "{err}"
+    );
     assert!(draft_writes(&h).is_empty(), "nothing written for any plan");
 }
