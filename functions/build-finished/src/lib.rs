@@ -102,7 +102,7 @@ async fn respond(event: LambdaEvent<Value>, deps: &Deps) -> Result<Value, Workfl
         };
         match outcome {
             Started::New { execution_arn } => {
-                tracing::info!(%target, execution_name = %name, %execution_arn, "started execution");
+                tracing::info!(%target, execution_name = %name, %execution_arn, "started publish execution");
                 started
                     .push(json!({"executionArn": execution_arn, "name": name, "target": target}));
             }

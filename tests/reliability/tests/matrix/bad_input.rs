@@ -78,7 +78,7 @@ manifest_cases! {
     missing_offer_id: remove("offerId") => ["missing field `offerId`"];
     empty_offer_id: set("offerId", json!("")) => ["offerId is missing or empty"];
     blank_offer_id: set("offerId", json!("   ")) => ["offerId is missing or empty"];
-    missing_plan_id: remove("planId") => ["missing field `planId`"];
+    missing_plan_id: remove("planId") => ["planId is missing or empty"];
     missing_version: remove("version") => ["missing field `version`"];
     missing_os_vhd_url: remove("osVhdUrl") => ["osVhdUrl is missing or empty"];
     empty_os_vhd_url: set("osVhdUrl", json!("")) => ["osVhdUrl is missing or empty"];
