@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Static checks of the infrastructure, offline once the tools are installed:
-#   1. asl-validator on the state machine definition (infra/statemachine/publish.asl.json)
+#   1. asl-validator on the state machine definitions (infra/statemachine/{publish,release}.asl.json)
 #   2. cfn-lint on the SAM template (infra/template.yaml)
 #   3. cfn-lint on the template's translation to plain CloudFormation by aws-sam-translator
 #
@@ -15,7 +15,7 @@ cd "$root"
 venv="$root/.venv"
 node_prefix="$root/.tools/node"
 out="$root/target/static-checks"
-asl="infra/statemachine/publish.asl.json"
+asl_files=(infra/statemachine/publish.asl.json infra/statemachine/release.asl.json)
 template="infra/template.yaml"
 translated="$out/template.translated.json"
 
@@ -49,8 +49,10 @@ mkdir -p "$out"
 
 tools_ready=$SECONDS
 
-say "asl-validator $("$node_prefix/node_modules/.bin/asl-validator" --version): $asl"
-"$node_prefix/node_modules/.bin/asl-validator" --json-path "$asl"
+for asl in "${asl_files[@]}"; do
+  say "asl-validator $("$node_prefix/node_modules/.bin/asl-validator" --version): $asl"
+  "$node_prefix/node_modules/.bin/asl-validator" --json-path "$asl"
+done
 say ""
 
 say "$("$venv/bin/cfn-lint" --version): $template (SAM template, with SAM's schemas)"

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use shared::workflow::ErrorName;
 
 const ASL_PATH: &str = "infra/statemachine/publish.asl.json";
+const RELEASE_ASL_PATH: &str = "infra/statemachine/release.asl.json";
 const TEMPLATE_PATH: &str = "infra/template.yaml";
 
 fn definition() -> Asl {

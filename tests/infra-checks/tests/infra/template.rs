@@ -31,6 +31,40 @@ fn placeholders_are_exactly_the_definition_substitutions() {
 }
 
 #[test]
+fn the_release_machine_starts_the_publish_machine_and_sends_its_summary_to_the_topic() {
+    let release = Asl::parse(&read_repo_file(RELEASE_ASL_PATH).unwrap()).unwrap();
+    let template = template();
+    let resource = template.resource("ReleaseStateMachine").unwrap();
+    let substitutions: BTreeSet<String> = resource
+        .pointer("/Properties/DefinitionSubstitutions")
+        .and_then(Value::as_object)
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(release.placeholders(), substitutions);
+    let statements = resource
+        .pointer("/Properties/Policies/0/Statement")
+        .and_then(Value::as_array)
+        .unwrap();
+    let allowed = |action: &str| {
+        statements
+            .iter()
+            .filter(|s| statement_actions(s).contains(&action))
+            .map(|s| s["Resource"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(allowed("states:StartExecution"), [json!({"Ref": "PublishStateMachine"})]);
+    assert_eq!(allowed("sns:Publish"), [json!({"Ref": "NotificationTopic"})]);
+    assert_eq!(allowed("states:DescribeExecution").len(), 1, "it follows its children");
+    assert_eq!(
+        resource.pointer("/Properties/Logging/IncludeExecutionData"),
+        Some(&json!(false)),
+        "the release's input holds SAS URLs"
+    );
+}
+
+#[test]
 fn the_template_deploys_this_definition_as_a_standard_state_machine() {
     let template = template();
     let machines: Vec<_> = template
@@ -44,7 +78,7 @@ fn the_template_deploys_this_definition_as_a_standard_state_machine() {
     );
     for (machine, path) in [
         ("PublishStateMachine", ASL_PATH),
-        ("ReleaseStateMachine", "infra/statemachine/release.asl.json"),
+        ("ReleaseStateMachine", RELEASE_ASL_PATH),
     ] {
         let props = &template.resource(machine).unwrap()["Properties"];
         assert_eq!(props["Type"], "STANDARD", "waits of days need STANDARD");
