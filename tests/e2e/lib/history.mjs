@@ -1,10 +1,16 @@
 // One execution's event history in the shapes GetExecutionHistory returns, built from the events
-// aws-local-stepfunctions passes to runExecution's onEvent. States inside Parallel branches are included,
-// as in AWS. Task-level events (TaskScheduled, TaskStarted, TaskSucceeded, TaskFailed) are not.
+// aws-local-stepfunctions passes to runExecution's onEvent. States inside Parallel branches and Map
+// iterations are included, as in AWS. Task-level events (TaskScheduled, TaskStarted, TaskSubmitted,
+// TaskSucceeded, TaskFailed) only for startExecution.sync tasks, which the bridge reports; a
+// lambda:invoke or sns:publish task has none here.
 import { allStates } from './definition.mjs';
 
 // Library state types -> the prefix of AWS's event types (TaskStateEntered, ChoiceStateExited, ...).
 const STATE_TYPES = new Set(['Task', 'Choice', 'Pass', 'Wait', 'Parallel', 'Succeed', 'Fail', 'Map']);
+// The bridge's task events (runner.mjs, startExecution.sync:2), recorded as they come.
+const TASK_EVENTS = new Set(['TaskScheduled', 'TaskStarted', 'TaskSubmitted', 'TaskSucceeded', 'TaskFailed']);
+// The library's Map iteration events -> AWS's.
+const ITERATION_EVENTS = { MapIterationStarted: 'Started', MapIterationSucceeded: 'Succeeded', MapIterationFailed: 'Failed' };
 
 export class History {
   /**
@@ -13,8 +19,9 @@ export class History {
   constructor({ clock, definition }) {
     this.clock = clock;
     this.waits = new Map(allStates(definition).filter(([, s]) => s.Type === 'Wait'));
+    this.maps = new Map(allStates(definition).filter(([, s]) => s.Type === 'Map'));
     this.events = [];
-    // Entered and not yet left, by name: what an abort cuts short.
+    // Entered and not yet left, by name (and Map iteration): what an abort cuts short.
     this.open = new Map();
     // A Wait ends at its entry + its seconds, before the harness moves the emulator's clock (at the
     // check that follows): from its exit on, stamps never fall behind that, so a Wait reads as long as
@@ -41,27 +48,59 @@ export class History {
     this.add('ExecutionStarted', { executionStartedEventDetails: { input, inputDetails: { truncated: false }, roleArn } });
   }
 
-  /** A library event; those without a counterpart here (retries, catches, branch starts) are left out. */
+  /**
+   * A library or bridge event; those without a counterpart here (retries, catches, branch starts) are
+   * left out, and so are a child's (`child`: in-process children have their own history).
+   */
   record(event) {
+    if (event.child) return;
+    if (TASK_EVENTS.has(event.type)) {
+      this.add(event.type, { [`${event.type[0].toLowerCase()}${event.type.slice(1)}EventDetails`]: event.details });
+      return;
+    }
+    if (ITERATION_EVENTS[event.type]) {
+      this.iteration(ITERATION_EVENTS[event.type], event.parentState.name, event.index);
+      return;
+    }
     const state = event.state;
     if (!state || !STATE_TYPES.has(state.type)) return;
+    // Inside a Map iteration, state names repeat across iterations: keyed by iteration too.
+    const key = event.index === undefined ? state.name : `${state.name}#${event.index}`;
     if (event.type === 'StateEntered') {
-      this.open.set(state.name, state.type);
+      this.open.set(key, state.type);
       this.add(`${state.type}StateEntered`, {
         stateEnteredEventDetails: { name: state.name, input: json(state.input), inputDetails: { truncated: false } },
       });
       if (state.type === 'Parallel') this.add('ParallelStateStarted');
-      if (state.type === 'Wait') this.waitEnds.set(state.name, this.waitEnd(state));
+      if (state.type === 'Map') this.add('MapStateStarted', { mapStateStartedEventDetails: { length: this.mapLength(state) } });
+      if (state.type === 'Wait') this.waitEnds.set(key, this.waitEnd(state));
     } else if (event.type === 'StateExited') {
-      this.open.delete(state.name);
-      if (state.type === 'Wait') this.floor = Math.max(this.floor, this.waitEnds.get(state.name) ?? 0);
-      if (state.type === 'Parallel') this.add('ParallelStateSucceeded');
+      this.open.delete(key);
+      if (state.type === 'Wait') this.floor = Math.max(this.floor, this.waitEnds.get(key) ?? 0);
+      if (state.type === 'Parallel' || state.type === 'Map') this.add(`${state.type}StateSucceeded`);
       this.add(`${state.type}StateExited`, {
         stateExitedEventDetails: { name: state.name, output: json(state.output), outputDetails: { truncated: false } },
       });
     } else if (event.type === 'StateFailed' && state.type === 'Parallel') {
       this.add('ParallelStateFailed', { parallelStateFailedEventDetails: { error: event.Error, cause: text(event.Cause) } });
+    } else if (event.type === 'StateFailed' && state.type === 'Map') {
+      this.add('MapStateFailed', { mapStateFailedEventDetails: { error: event.Error, cause: text(event.Cause) } });
     }
+  }
+
+  /** MapIterationStarted, Succeeded or Failed for item `index` of Map state `name`; an open one can be aborted. */
+  iteration(outcome, name, index) {
+    const key = `${name}[${index}]`;
+    if (outcome === 'Started') this.open.set(key, 'MapIteration');
+    else this.open.delete(key);
+    this.add(`MapIteration${outcome}`, { [`mapIteration${outcome}EventDetails`]: { name, index } });
+  }
+
+  /** How many items the Map state entered now iterates over (its ItemsPath read from its raw input). */
+  mapLength(state) {
+    const itemsPath = this.maps.get(state.name)?.ItemsPath;
+    const items = itemsPath ? path(state.input, itemsPath) : state.input;
+    return Array.isArray(items) ? items.length : 0;
   }
 
   /** When the Wait state entered now ends on the simulated clock, in ms (its paths read its raw input: no InputPath here). */
@@ -88,7 +127,14 @@ export class History {
 
   /** StopExecution: the states under way are aborted (innermost first), then the execution. */
   aborted({ error, cause }) {
-    for (const [, type] of [...this.open].reverse()) this.add(`${type}StateAborted`);
+    for (const [key, type] of [...this.open].reverse()) {
+      if (type === 'MapIteration') {
+        const [, name, index] = key.match(/^(.*)\[(\d+)\]$/);
+        this.add('MapIterationAborted', { mapIterationAbortedEventDetails: { name, index: Number(index) } });
+      } else {
+        this.add(`${type}StateAborted`);
+      }
+    }
     this.add('ExecutionAborted', { executionAbortedEventDetails: dropUndefined({ error, cause }) });
     this.closed = true;
   }
@@ -101,6 +147,7 @@ export function withoutExecutionData(event) {
     if (!key.endsWith('EventDetails')) continue;
     delete details.input;
     delete details.output;
+    delete details.parameters; // a TaskScheduled's, which hold the child's input
   }
   return copy;
 }

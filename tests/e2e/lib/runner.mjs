@@ -1,6 +1,7 @@
 // Runs the real state machine in-process with aws-local-stepfunctions. Its Task states reach the
 // functions through the bridge below; Wait and Retry pauses take no real time, and the emulator's
-// clock is moved instead, so days of certification pass in seconds and always the same way.
+// clock is moved instead, so days of certification pass in seconds and always the same way. The
+// release machine's children (startExecution.sync:2) are runs of the publish machine.
 import { randomUUID } from 'node:crypto';
 
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
@@ -10,6 +11,7 @@ import { invokeFunction } from './stack.mjs';
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const SNS_PUBLISH = 'arn:aws:states:::sns:publish';
+const START_EXECUTION_SYNC = 'arn:aws:states:::states:startExecution.sync:2';
 // The function that reads the operation after a Wait: the clock moves by the wait before it runs.
 const CHECK_FUNCTION = 'check-last-operation';
 // The function a queued run calls again after waiting for the offer.
@@ -17,9 +19,21 @@ const QUEUE_FUNCTION = 'update-and-publish';
 
 /**
  * Runs one execution to its end. Returns
- * `{status, output, error, cause, states, notifications, invocations, simulated: {waitSeconds, retrySeconds, queueSeconds, waits, retries, queueWaits}}`;
- * status is SUCCEEDED, FAILED, TIMED_OUT when the simulated time passed the definition's TimeoutSeconds,
- * or ABORTED when `signal` aborted it.
+ * `{status, output, error, cause, states, notifications, invocations, simulated: {waitSeconds, retrySeconds, queueSeconds, waits, retries, queueWaits}, children}`;
+ * status is SUCCEEDED, FAILED, TIMED_OUT when the simulated time passed the definition's TimeoutSeconds
+ * (for a release: its longest child's), or ABORTED when `signal` aborted it.
+ * `definition`: 'publish' (default) or 'release'.
+ * `startChild({stateMachineArn, name, input, signal, onStarted})`, for a release: starts one child
+ * execution (input parsed), calls `onStarted({executionArn, startDate})` once it runs, and resolves to
+ * its end, `{executionArn, status, output, error, cause, startDate, stopDate, simulated, run}` (output
+ * parsed, dates in ms of simulated time; `simulated` as above, optional, else the dates give its
+ * length; `run`, optional, the child's runExecution result). A start refused as Step Functions refuses
+ * it throws a `taskError`; `signal` is the parent's (a stopped parent stops its child). The default
+ * runs the child here with runExecution on the publish definition (same stack, lock, hooks and signal;
+ * its events reach `onEvent` with `child: {name, executionArn}`).
+ * `children` lists per child, in start order, `{name, executionArn, status, error, simulatedSeconds, run}`:
+ * its own simulated seconds (waits, retries, queue waits). Children here run one after another on the
+ * one clock; in AWS they run at once, so a release takes as long as its longest child.
  * `onEvent` receives aws-local-stepfunctions' events (StateEntered, StateExited, StateRetried, ...) and
  * the bridge's own (ClockAdvanced, NotificationSent), in the order they happened.
  * `beforeInvoke({state, function, payload})` runs before each function call (to inject faults mid-run); it
@@ -43,8 +57,12 @@ export async function runExecution({
   timeoutSeconds = 600,
   exclusive = (fn) => fn(),
   signal,
+  definition: machineName = 'publish',
+  startChild,
 }) {
-  const definition = loadDefinition();
+  const definition = loadDefinition(machineName, { PublishStateMachineArn: stack.stateMachineArn });
+  // Children share the emulator's one clock, which each Wait moves: run one at a time, or their waits add up.
+  for (const [, state] of allStates(definition)) if (state.Type === 'Map') state.MaxConcurrency = 1;
   // The definition's own limit (45 days) is enforced on the simulated clock instead: Node's setTimeout
   // overflows past 24.8 days (and fires at once), and a local run must end in minutes anyway.
   const simulatedLimitSeconds = definition.TimeoutSeconds;
@@ -54,8 +72,10 @@ export async function runExecution({
     notifications: [],
     invocations: [],
     simulated: { waitSeconds: 0, retrySeconds: 0, queueSeconds: 0, waits: 0, retries: 0, queueWaits: 0 },
+    children: [],
   };
-  const bridge = new Bridge({ stack, definition, record, beforeInvoke, onEvent, exclusive, signal });
+  startChild ??= inProcessChild({ stack, onEvent, beforeInvoke, waitMs, timeoutSeconds, exclusive });
+  const bridge = new Bridge({ stack, definition, record, beforeInvoke, onEvent, exclusive, signal, startChild });
   // The library validates the definition (asl-validator, ARNs and paths checked) before it runs.
   const machine = new StateMachine(definition);
   const execution = machine.run(input, {
@@ -73,11 +93,13 @@ export async function runExecution({
   const abort = () => execution.abort();
   if (signal?.aborted) abort();
   else signal?.addEventListener('abort', abort, { once: true });
+  const deliver = inIterationOrder((event) => {
+    if (event.type === 'StateEntered') record.states.push(event.state.name);
+    onEvent(event);
+  });
   const events = (async () => {
-    for await (const event of execution.eventLogs) {
-      if (event.type === 'StateEntered') record.states.push(event.state.name);
-      onEvent(event);
-    }
+    for await (const event of execution.eventLogs) deliver(event);
+    deliver.flush();
   })();
   let outcome;
   try {
@@ -96,7 +118,8 @@ export async function runExecution({
   }
   await events;
   const { waitSeconds, retrySeconds, queueSeconds } = record.simulated;
-  if (outcome.status !== 'ABORTED' && waitSeconds + retrySeconds + queueSeconds > simulatedLimitSeconds) {
+  const longestChild = Math.max(0, ...record.children.map((c) => c.simulatedSeconds));
+  if (outcome.status !== 'ABORTED' && Math.max(waitSeconds + retrySeconds + queueSeconds, longestChild) > simulatedLimitSeconds) {
     // Step Functions would have stopped it there, with no Catch and no notice.
     outcome = { status: 'TIMED_OUT', error: 'States.Timeout', cause: `ran past the definition's ${simulatedLimitSeconds} s` };
   }
@@ -107,6 +130,73 @@ function statesOfType(definition, type) {
   return allStates(definition)
     .filter(([, state]) => state.Type === type)
     .map(([name]) => name);
+}
+
+/**
+ * Map iterations run one at a time here, but the library forwards each one's events on its own, a few
+ * microtasks late: the next iteration's first events, or the Map's exit, can overtake the end of the
+ * one under way. Whatever is not that iteration's is held until it has ended, as AWS records them.
+ * (An iteration's events carry its `index`; one level of Map, as in release.asl.json.)
+ */
+function inIterationOrder(deliver) {
+  let open; // the index of the iteration under way
+  let held = [];
+  const release = () => {
+    open = undefined;
+    const next = held;
+    held = [];
+    next.forEach(sequence);
+  };
+  const sequence = (event) => {
+    if (open !== undefined && event.index !== open) return held.push(event);
+    if (event.type === 'MapIterationStarted') open = event.index;
+    deliver(event);
+    if (event.type === 'MapIterationSucceeded' || event.type === 'MapIterationFailed') release();
+  };
+  // The end of the run (an aborted iteration reports no end): whatever is held, in order.
+  sequence.flush = () => {
+    open = undefined;
+    held.splice(0).forEach(deliver);
+  };
+  return sequence;
+}
+
+/** The default `startChild`: the child runs here, as its own runExecution of the publish machine. */
+function inProcessChild({ stack, onEvent, beforeInvoke, waitMs, timeoutSeconds, exclusive }) {
+  const clock = async () => Date.parse((await stack.emulator.clock()).now);
+  // Names started by this release: here each child has ended before the next starts, so a name again is taken.
+  const started = new Set();
+  return async ({ stateMachineArn, name, input, signal, onStarted }) => {
+    if (stateMachineArn !== stack.stateMachineArn) {
+      throw taskError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn}'`);
+    }
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+    if (started.has(name)) throw taskError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+    started.add(name);
+    const child = { name, executionArn };
+    const startDate = await clock();
+    onStarted?.({ executionArn, startDate });
+    const run = await runExecution({
+      stack,
+      input,
+      executionArn,
+      executionName: name,
+      onEvent: (event) => onEvent({ ...event, child }),
+      beforeInvoke,
+      waitMs,
+      timeoutSeconds,
+      exclusive,
+      signal,
+    });
+    const { status, output, error, cause, simulated } = run;
+    return { executionArn, status, output, error, cause, startDate, stopDate: await clock(), simulated, run };
+  };
+}
+
+/** A Step Functions API error as the states integration raises it (`ExecutionAlreadyExists` -> `StepFunctions.ExecutionAlreadyExistsException`). */
+export function taskError(type, message) {
+  const cause = `${message} (Service: AWSStepFunctions; Status Code: 400; Error Code: ${type}; Request ID: ${randomUUID()}; Proxy: null)`;
+  return new FunctionError(`StepFunctions.${type}Exception`, cause);
 }
 
 /**
@@ -147,10 +237,11 @@ class FunctionError extends Error {
   }
 }
 
-/** The local stand-in for the Lambda and SNS integrations, keyed by Task state name. */
+/** The local stand-in for the Lambda, SNS and Step Functions integrations, keyed by Task state name. */
 class Bridge {
-  constructor({ stack, definition, record, beforeInvoke, onEvent, exclusive, signal }) {
+  constructor({ stack, definition, record, beforeInvoke, onEvent, exclusive, signal, startChild }) {
     this.stack = stack;
+    this.startChild = startChild;
     this.signal = signal;
     this.exclusive = exclusive;
     this.definition = definition;
@@ -167,6 +258,7 @@ class Bridge {
       if (state.Type !== 'Task') continue;
       if (state.Resource === LAMBDA_INVOKE) handlers[name] = (input) => this.invoke(name, state, input);
       else if (state.Resource === SNS_PUBLISH) handlers[name] = (input) => this.notify(name, input);
+      else if (state.Resource === START_EXECUTION_SYNC) handlers[name] = (input) => this.runChild(name, state, input);
       else throw new Error(`state ${name}: the e2e bridge does not know resource ${state.Resource}`);
     }
     return handlers;
@@ -256,6 +348,58 @@ class Bridge {
   /** A stopped run goes no further; the library only stops between states, and retries within one. */
   refuseIfAborted(stateName) {
     if (this.signal?.aborted) throw new FunctionError('States.Aborted', `${stateName}: the execution was stopped`);
+  }
+
+  /**
+   * startExecution.sync:2: starts the child and waits for its end, as Step Functions does: its
+   * description (Input and Output parsed) on success, else States.TaskFailed with it as the Cause.
+   * Not under `exclusive`: the child's own calls take the lock.
+   */
+  async runChild(stateName, state, parameters) {
+    await drainEvents();
+    this.refuseIfAborted(stateName);
+    const pending = this.retrying.get(stateName);
+    if (pending?.owed) {
+      await this.exclusive(() => this.advance(stateName, 'retry', pending.owed));
+      pending.owed = 0;
+    }
+    const { StateMachineArn, Name, Input } = parameters;
+    const task = (type, details = {}) => this.onEvent({ type, state: stateName, details: { resourceType: 'states', resource: 'startExecution.sync:2', ...details } });
+    task('TaskScheduled', { region: StateMachineArn.split(':')[3], parameters: JSON.stringify(parameters) });
+    task('TaskStarted');
+    let submitted = false;
+    const onStarted = ({ executionArn, startDate }) => {
+      submitted = true;
+      task('TaskSubmitted', { output: JSON.stringify({ ExecutionArn: executionArn, StartDate: startDate }), outputDetails: { truncated: false } });
+    };
+    let end;
+    try {
+      end = await this.startChild({ stateMachineArn: StateMachineArn, name: Name, input: Input, signal: this.signal, onStarted });
+    } catch (error) {
+      task('TaskFailed', { error: error.name, cause: error.message });
+      this.oweRetryPause(stateName, state, error);
+      throw error;
+    }
+    this.retrying.delete(stateName);
+    if (!submitted) onStarted(end); // a startChild that does not report its start
+    const simulated = end.simulated;
+    this.record.children.push({
+      name: Name,
+      executionArn: end.executionArn,
+      status: end.status,
+      error: end.error,
+      simulatedSeconds: simulated ? simulated.waitSeconds + simulated.retrySeconds + simulated.queueSeconds : (end.stopDate - end.startDate) / 1000,
+      run: end.run,
+    });
+    const description = { ExecutionArn: end.executionArn, Name, StateMachineArn, Status: end.status, StartDate: end.startDate, StopDate: end.stopDate };
+    if (end.status === 'SUCCEEDED') {
+      const result = { ...description, Input, InputDetails: { Included: true }, Output: end.output, OutputDetails: { Included: true } };
+      task('TaskSucceeded', { output: JSON.stringify(result), outputDetails: { truncated: false } });
+      return result;
+    }
+    const error = new FunctionError('States.TaskFailed', JSON.stringify({ ...description, Error: end.error, Cause: end.cause }));
+    task('TaskFailed', { error: error.name, cause: error.message });
+    throw error;
   }
 
   async notify(stateName, parameters) {

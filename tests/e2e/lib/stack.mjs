@@ -7,14 +7,13 @@ import { isAbsolute, join } from 'node:path';
 
 import { Emulator } from './emulator.mjs';
 import { Moto } from './moto.mjs';
-import { REGION, REPO_ROOT, loadDefinition } from './definition.mjs';
+import { PUBLISH_STATE_MACHINE, REGION, RELEASE_STATE_MACHINE, REPO_ROOT, loadDefinition } from './definition.mjs';
 import { startFunction } from './functions.mjs';
 import { freePort, startProcess, stopProcess } from './procs.mjs';
 import { startStepFunctions } from './stepfunctions.mjs';
 
 export const FUNCTIONS = ['build-finished', 'update-and-publish', 'check-last-operation', 'validate-and-go-live'];
 export const BUCKET = 'contoso-builds';
-const STATE_MACHINE = 'marketplace-publish';
 // The emulator's default credentials: the functions log in with them like with a real service principal.
 const CLIENT_ID = 'emulator-client-id';
 const CLIENT_SECRET = 'emulator-client-secret';
@@ -28,7 +27,8 @@ const TARGET_DIR = process.env.CARGO_TARGET_DIR
 export const binary = (name) => join(TARGET_DIR, 'debug', name);
 
 /**
- * Starts the stack from the binaries in target/debug, which `make e2e` (or `make test`) builds.
+ * Starts the stack from the binaries in target/debug, which `make e2e` (or `make test`) builds. moto
+ * holds both state machines: `stateMachineArn` (publish) and `releaseStateMachineArn` (release).
  * `env` adds configuration for the functions (e.g. CPP_MAX_IMAGES_PER_PLAN).
  * `stepFunctions`: true, or startStepFunctions' options (runOptions), to start the stand-in as `sfn` and
  * point the functions' Step Functions client at it (AWS_ENDPOINT_URL_SFN); by default they call moto.
@@ -82,7 +82,9 @@ export async function startStack({ name = 'e2e', env = {}, credential = 'secret'
     const emulator = new Emulator(emulatorUrl, { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
     const moto = new Moto(motoUrl, REGION);
     await moto.createBucket(BUCKET);
-    const stateMachineArn = await moto.createStateMachine(STATE_MACHINE, loadDefinition());
+    const stateMachineArn = await moto.createStateMachine(PUBLISH_STATE_MACHINE, loadDefinition());
+    // The release machine runs the publish machine once per offer (startExecution.sync:2).
+    const releaseStateMachineArn = await moto.createStateMachine(RELEASE_STATE_MACHINE, loadDefinition('release', { PublishStateMachineArn: stateMachineArn }));
 
     // awsFederation: no secret anywhere; the role's web identity token comes from the emulator's STS
     // stand-in, trusted by a federated credential on the app (the subject: the role every caller has).
@@ -92,7 +94,7 @@ export async function startStack({ name = 'e2e', env = {}, credential = 'secret'
       await emulator.control('POST', '/federation/credentials', { issuer, subject: FUNCTION_ROLE });
     }
     const watchUrl = await startWatch(logDir, procs);
-    const stack = { emulator, moto, emulatorUrl, motoUrl, watchUrl, stateMachineArn, logDir, functions: {}, stop };
+    const stack = { emulator, moto, emulatorUrl, motoUrl, watchUrl, stateMachineArn, releaseStateMachineArn, logDir, functions: {}, stop };
     if (stepFunctions) {
       // Before the functions, which must know its URL; stop() stops its runs with the rest.
       stack.sfn = await startStepFunctions({ stack, ...(stepFunctions === true ? {} : stepFunctions) });
@@ -118,6 +120,8 @@ export async function startStack({ name = 'e2e', env = {}, credential = 'secret'
         ? { CPP_CREDENTIAL: 'awsFederation', AWS_ENDPOINT_URL_STS: `${emulatorUrl}/sts` }
         : { CPP_CLIENT_SECRET: CLIENT_SECRET }),
       STATE_MACHINE_ARN: stateMachineArn,
+      // Where build-finished starts a release manifest (its targets).
+      RELEASE_STATE_MACHINE_ARN: releaseStateMachineArn,
       // As infra/template.yaml sets them: build-finished heeds only this bucket and prefix.
       MANIFEST_BUCKET: BUCKET,
       MANIFEST_PREFIX: 'manifests/',

@@ -1,6 +1,8 @@
 // A local stand-in for the Step Functions API (AWS JSON 1.0 on 127.0.0.1): build-finished starts
 // executions on it and an operator CLI reads them back. What it is asked to start it runs with
-// runExecution (the real state machine, as the harness runs it) and keeps each run's history.
+// runExecution (the real state machine, as the harness runs it) and keeps each run's history. It serves
+// the publish machine and, when the stack has it, the release machine, whose children (one publish
+// execution per offer) it starts as StartExecution would: listed, described and with a history of their own.
 //
 // Clock: every date and event timestamp is the emulator's virtual clock (stack.emulator.knownTime(),
 // the harness moves it by each Wait's seconds), not the real one, so a publication's history spans the
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { loadDefinition } from './definition.mjs';
 import { History, withoutExecutionData } from './history.mjs';
 import { makeLock } from './lock.mjs';
-import { runExecution } from './runner.mjs';
+import { runExecution, taskError } from './runner.mjs';
 
 const PAGE_DEFAULT = 100;
 const PAGE_MAX = 1000;
@@ -29,7 +31,8 @@ class ApiError extends Error {
 }
 
 /**
- * Starts the stand-in for `stack` (it needs the stack's emulator, watchUrl and stateMachineArn).
+ * Starts the stand-in for `stack` (it needs the stack's emulator, watchUrl and stateMachineArn, and
+ * serves releaseStateMachineArn too when the stack has one).
  * `runOptions`: more options for each runExecution (beforeInvoke, waitMs, ...), or a function of
  * `{executionArn, name, input}` returning them; runs share one lock (`exclusive`) unless it gives one.
  * Returns `{url, stop(), executions(), execution(arn), settled(arn)}`.
@@ -88,14 +91,16 @@ class StepFunctions {
     this.runOptions = runOptions;
     this.log = log;
     this.exclusive = makeLock();
-    this.stateMachineArn = stack.stateMachineArn;
-    // arn:aws:states:<region>:<account>:stateMachine:<name> -> arn:aws:states:<region>:<account>:execution:<name>:
-    this.executionArnPrefix = `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
-    const [, , , , account, , machineName] = this.stateMachineArn.split(':');
-    // The role lib/moto.mjs creates the state machine with.
-    this.roleArn = `arn:aws:iam::${account}:role/${machineName}-role`;
     this.createdAt = this.now();
+    // By ARN: which definition each machine runs.
+    this.machines = new Map([[stack.stateMachineArn, servedMachine(stack.stateMachineArn, 'publish')]]);
+    if (stack.releaseStateMachineArn) this.machines.set(stack.releaseStateMachineArn, servedMachine(stack.releaseStateMachineArn, 'release'));
     this.byArn = new Map();
+  }
+
+  /** A machine's definition, substituted as the stack created it. */
+  definition({ kind }) {
+    return loadDefinition(kind, { PublishStateMachineArn: this.stack.stateMachineArn });
   }
 
   now() {
@@ -114,7 +119,9 @@ class StepFunctions {
   }
 
   checkStateMachine(arn) {
-    if (arn !== this.stateMachineArn) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    const found = this.machines.get(arn);
+    if (!found) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return found;
   }
 
   async handle(request, response) {
@@ -149,7 +156,7 @@ class StepFunctions {
   }
 
   start({ stateMachineArn, name = randomUUID(), input = '{}' }) {
-    this.checkStateMachine(stateMachineArn);
+    const machine = this.checkStateMachine(stateMachineArn);
     if (typeof name !== 'string' || name.length < 1 || name.length > 80 || BAD_NAME.test(name)) throw new ApiError('InvalidName', `Invalid Name: '${name}'`);
     let parsed;
     try {
@@ -157,18 +164,18 @@ class StepFunctions {
     } catch (e) {
       throw new ApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${e.message}'`);
     }
-    const executionArn = `${this.executionArnPrefix}${name}`;
+    const executionArn = `${machine.executionArnPrefix}${name}`;
     const existing = this.byArn.get(executionArn);
     if (existing) {
       // Idempotent only for the same input while it runs; a closed execution's name stays taken.
       if (existing.status === 'RUNNING' && existing.input === input) return { executionArn, startDate: existing.startDate / 1000 };
       throw new ApiError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
     }
-    const definition = loadDefinition();
-    const history = new History({ clock: () => this.now(), definition });
+    const history = new History({ clock: () => this.now(), definition: this.definition(machine) });
     const execution = {
       executionArn,
       stateMachineArn,
+      machine,
       name,
       input,
       status: 'RUNNING',
@@ -176,7 +183,7 @@ class StepFunctions {
       history,
       controller: new AbortController(),
     };
-    history.started(input, this.roleArn);
+    history.started(input, machine.roleArn);
     this.byArn.set(executionArn, execution);
     execution.done = this.run(execution, parsed);
     this.log(`StartExecution ${name}`);
@@ -184,7 +191,7 @@ class StepFunctions {
   }
 
   async run(execution, input) {
-    const { executionArn, name, history } = execution;
+    const { executionArn, name, history, machine } = execution;
     const extra = typeof this.runOptions === 'function' ? this.runOptions({ executionArn, name, input }) : this.runOptions;
     let result;
     try {
@@ -194,6 +201,8 @@ class StepFunctions {
         executionArn,
         executionName: name,
         exclusive: this.exclusive,
+        definition: machine.kind,
+        startChild: (child) => this.startChild(child),
         ...extra,
         onEvent: (event) => {
           history.record(event);
@@ -215,6 +224,32 @@ class StepFunctions {
     this.log(`${name} ended ${execution.status}`);
   }
 
+  /**
+   * A release's child, as startExecution.sync:2 starts it: through StartExecution (a running one with
+   * the same name and input is waited for; a refusal is the task's error), stopped with its parent.
+   */
+  async startChild({ stateMachineArn, name, input, signal, onStarted }) {
+    let started;
+    try {
+      started = this.start({ stateMachineArn, name, input: JSON.stringify(input) });
+    } catch (e) {
+      if (e instanceof ApiError) throw taskError(e.type, e.message);
+      throw e;
+    }
+    const child = this.byArn.get(started.executionArn);
+    onStarted?.({ executionArn: child.executionArn, startDate: child.startDate });
+    const stop = () => this.stopExecution({ executionArn: child.executionArn, cause: 'the parent execution was stopped' });
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
+    try {
+      await child.done;
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+    const { executionArn, status, output, error, cause, startDate, stopDate, run } = child;
+    return { executionArn, status, output: output === undefined ? undefined : JSON.parse(output), error, cause, startDate, stopDate, simulated: run?.simulated, run };
+  }
+
   stopExecution({ executionArn, error, cause }) {
     const execution = this.find(executionArn);
     if (execution.status === 'RUNNING') {
@@ -232,6 +267,19 @@ class StepFunctions {
     for (const execution of running) this.stopExecution({ executionArn: execution.executionArn, error: 'Harness.Stopped', cause: 'the stand-in was stopped' });
     await Promise.all(running.map((e) => e.done));
   }
+}
+
+/** A served state machine: its ARN, which definition it runs, its executions' ARN prefix and its role. */
+function servedMachine(stateMachineArn, kind) {
+  const [, , , , account, , name] = stateMachineArn.split(':');
+  return {
+    stateMachineArn,
+    kind,
+    // arn:aws:states:<region>:<account>:stateMachine:<name> -> arn:aws:states:<region>:<account>:execution:<name>:
+    executionArnPrefix: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`,
+    // The role lib/moto.mjs creates the state machine with.
+    roleArn: `arn:aws:iam::${account}:role/${name}-role`,
+  };
 }
 
 /** The ExecutionListItem / DescribeExecution fields every execution has. */
@@ -296,7 +344,7 @@ const ACTIONS = {
     this.checkStateMachine(stateMachineArn);
     // Newest first; Map insertion order is the start order.
     const matching = this.list()
-      .filter((e) => !statusFilter || e.status === statusFilter)
+      .filter((e) => e.stateMachineArn === stateMachineArn && (!statusFilter || e.status === statusFilter))
       .reverse();
     const { slice, nextToken: next } = page(matching, { maxResults, nextToken }, (e) => e.executionArn);
     return dropUndefined({ executions: slice.map(summary), nextToken: next });
@@ -314,13 +362,13 @@ const ACTIONS = {
   },
 
   DescribeStateMachine({ stateMachineArn }) {
-    this.checkStateMachine(stateMachineArn);
+    const machine = this.checkStateMachine(stateMachineArn);
     return {
       stateMachineArn,
       name: stateMachineArn.split(':').pop(),
       status: 'ACTIVE',
-      definition: JSON.stringify(loadDefinition()),
-      roleArn: this.roleArn,
+      definition: JSON.stringify(this.definition(machine)),
+      roleArn: machine.roleArn,
       type: 'STANDARD',
       creationDate: this.createdAt / 1000,
     };
