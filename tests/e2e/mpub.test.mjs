@@ -2,21 +2,17 @@
 // Step Functions stand-in, build-finished starting each run, the functions and the emulator.
 // Every command, its refusals and its output.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 
-import { REGION } from './lib/definition.mjs';
 import { planVersions } from './lib/emulator.mjs';
 import { assertNoSecrets, testLogsCarryNoSecrets, useStack } from './lib/fixture.mjs';
 import { PLAN, PUBLISHER, testOffer } from './lib/offers.mjs';
+import { runMpub } from './lib/mpub.mjs';
 import { manifest } from './lib/pipeline.mjs';
-import { binary } from './lib/stack.mjs';
 
-const run = promisify(execFile);
 // The publication the tests hold in certification: each of its Waits takes 15 s of real time, so it
 // runs for minutes (a dozen checks) while the others end at once. It starts after the go-live, whose
 // days of waiting would otherwise move its operation on (the runs share the emulator's clock).
@@ -33,26 +29,7 @@ const e2e = useStack('mpub', {
 });
 const scratch = mkdtempSync(join(tmpdir(), 'mpub-e2e-'));
 
-/** mpub as an operator runs it: AWS settings for the stand-in, Microsoft's as the functions have them. */
-async function mpub(...args) {
-  const { stack } = e2e;
-  const env = {
-    PATH: process.env.PATH,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ENDPOINT_URL_SFN: stack.sfn.url,
-    ...stack.microsoftEnv,
-  };
-  try {
-    const { stdout, stderr } = await run(binary('mpub'), args, { env, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    if (typeof e.code !== 'number') throw e;
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mpub = (...args) => runMpub(e2e.stack, args);
 
 const json = (out) => {
   assert.equal(out.code, 0, out.stderr);

@@ -2,19 +2,15 @@
 // on the Step Functions stand-in, one child publication per offer (both APIs), one write, one publish
 // and one certification per offer, the releaseSummary, and mpub taking the whole release live.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 
-import { REGION } from './lib/definition.mjs';
 import { planVersions } from './lib/emulator.mjs';
 import { assertNoSecrets, testLogsCarryNoSecrets, useStack } from './lib/fixture.mjs';
 import { PUBLISHER, testOffer } from './lib/offers.mjs';
+import { runMpub } from './lib/mpub.mjs';
 import { sasUrl } from './lib/pipeline.mjs';
 import { productVersions, testProduct } from './lib/products.mjs';
-import { binary } from './lib/stack.mjs';
 
-const run = promisify(execFile);
 const e2e = useStack('release', { stepFunctions: true });
 // Step Functions' limit on one execution's history.
 const HISTORY_LIMIT = 25_000;
@@ -43,25 +39,7 @@ async function deliver(m, key) {
   return delivered.payload;
 }
 
-async function mpub(...args) {
-  const { stack } = e2e;
-  const env = {
-    PATH: process.env.PATH,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ENDPOINT_URL_SFN: stack.sfn.url,
-    ...stack.microsoftEnv,
-  };
-  try {
-    const { stdout, stderr } = await run(binary('mpub'), args, { env, timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    if (typeof e.code !== 'number') throw e;
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const mpub = (...args) => runMpub(e2e.stack, args);
 
 /** What the emulator was asked during `fn`, by kind: CPP writes and publishes, Product Ingestion configures. */
 async function requestsDuring(fn) {

@@ -200,6 +200,11 @@ impl Harness {
 
     /// The versions the test plan holds in `slot` ("draft", "preview" or "production").
     pub fn versions_in(&self, slot: &str) -> Vec<String> {
+        self.plan_versions_in(slot, PLAN)
+    }
+
+    /// The versions plan `plan` of the test offer holds in `slot`.
+    pub fn plan_versions_in(&self, slot: &str, plan: &str) -> Vec<String> {
         let doc = match slot {
             "draft" => self.emulator.draft(PUBLISHER, OFFER),
             other => self.emulator.slot(PUBLISHER, OFFER, other),
@@ -210,7 +215,7 @@ impl Harness {
             .unwrap_or_default();
         plans
             .iter()
-            .find(|p| p["planId"] == PLAN)
+            .find(|p| p["planId"] == plan)
             .and_then(|p| p[shared::cpp::VM_IMAGES_KEY].as_object())
             .map(|images| images.keys().cloned().collect())
             .unwrap_or_default()

@@ -167,15 +167,7 @@ impl PublishRequest {
     }
 
     fn own_sas_urls(&self) -> Vec<(String, &str)> {
-        let top = (!self.os_vhd_url.is_empty())
-            .then(|| ("osVhdUrl".to_owned(), self.os_vhd_url.as_str()));
-        let listed = self.images.iter().enumerate().filter_map(|(i, image)| {
-            image
-                .os_vhd_url
-                .as_deref()
-                .map(|url| (format!("images[{i}].osVhdUrl"), url))
-        });
-        top.into_iter().chain(listed).collect()
+        image_sas_urls(&self.os_vhd_url, &self.images)
     }
 
     /// Each image URL is one Microsoft can copy from for at least `min_validity_days` after `now`:
@@ -298,6 +290,21 @@ impl PublishRequest {
             self.version
         )
     }
+}
+
+/// The SAS URLs of one image choice (`osVhdUrl`, or each of `images`), with their fields.
+pub(crate) fn image_sas_urls<'a>(
+    os_vhd_url: &'a str,
+    images: &'a [ManifestImage],
+) -> Vec<(String, &'a str)> {
+    let top = (!os_vhd_url.is_empty()).then(|| ("osVhdUrl".to_owned(), os_vhd_url));
+    let listed = images.iter().enumerate().filter_map(|(i, image)| {
+        image
+            .os_vhd_url
+            .as_deref()
+            .map(|url| (format!("images[{i}].osVhdUrl"), url))
+    });
+    top.into_iter().chain(listed).collect()
 }
 
 /// A manifest's bytes as JSON: within the size limit, UTF-8, JSON. Every error is `InvalidInput`.

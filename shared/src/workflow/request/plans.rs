@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::redact::redact_sas;
 use crate::workflow::error::WorkflowError;
 use crate::workflow::images::ManifestImage;
-use crate::workflow::request::{PublishRequest, field_error};
+use crate::workflow::request::{PublishRequest, field_error, image_sas_urls};
 
 /// A release lists at most this many targets, so one offer has at most this many plans.
 pub const MAX_PLANS: usize = 50;
@@ -50,15 +50,7 @@ impl PlanTarget {
     }
 
     pub(crate) fn sas_urls(&self) -> Vec<(String, &str)> {
-        let top = (!self.os_vhd_url.is_empty())
-            .then(|| ("osVhdUrl".to_owned(), self.os_vhd_url.as_str()));
-        let listed = self.images.iter().enumerate().filter_map(|(i, image)| {
-            image
-                .os_vhd_url
-                .as_deref()
-                .map(|url| (format!("images[{i}].osVhdUrl"), url))
-        });
-        top.into_iter().chain(listed).collect()
+        image_sas_urls(&self.os_vhd_url, &self.images)
     }
 }
 

@@ -60,21 +60,6 @@ fn pi_plans() -> WorkflowState {
     WorkflowState::start(request, Action::Publish)
 }
 
-/// The versions of `plan` in the CPP test offer's draft.
-fn cpp_versions(h: &Harness, plan: &str) -> Vec<String> {
-    let draft = h.draft();
-    let plans = draft["definition"]["plans"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    plans
-        .iter()
-        .find(|p| p["planId"] == plan)
-        .and_then(|p| p[shared::cpp::VM_IMAGES_KEY].as_object())
-        .map(|images| images.keys().cloned().collect())
-        .unwrap_or_default()
-}
-
 /// The configure requests that write technical configurations (a submission is a configure too).
 fn draft_writes(h: &Harness) -> Vec<test_harness::cpp_emulator::LoggedRequest> {
     hits(h, "POST", "/configure")
@@ -110,8 +95,8 @@ async fn cpp_adds_the_version_to_both_plans_in_one_put_and_retires_per_plan() {
         "one write"
     );
     assert_eq!(hits(&h, "POST", "/publish").len(), 1, "one publish");
-    assert_eq!(cpp_versions(&h, "gen1"), ["1.1.0"]);
-    assert_eq!(cpp_versions(&h, "gen2"), ["1.1.0"]);
+    assert_eq!(h.plan_versions_in("draft", "gen1"), ["1.1.0"]);
+    assert_eq!(h.plan_versions_in("draft", "gen2"), ["1.1.0"]);
     assert_eq!(state.evicted_versions, ["gen1 0.9.0", "gen2 1.0.0"]);
     let changed: Vec<_> = state
         .plan_changes
