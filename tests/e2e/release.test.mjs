@@ -2,6 +2,9 @@
 // on the Step Functions stand-in, one child publication per offer (both APIs), one write, one publish
 // and one certification per offer, the releaseSummary, and mpub taking the whole release live.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { planVersions } from './lib/emulator.mjs';
@@ -75,6 +78,19 @@ test('a release of two offers (one per API), two plans each: one write, publish 
     ['productIngestion', 'rel-pi', 'gen1'],
     ['productIngestion', 'rel-pi', 'gen2'],
   ]);
+  // The dry run first: one row per target, nothing written.
+  const scratch = mkdtempSync(join(tmpdir(), 'release-e2e-'));
+  writeFileSync(join(scratch, 'release.json'), JSON.stringify(m));
+  const planned = await mpub('--json', 'plan', join(scratch, 'release.json'));
+  rmSync(scratch, { recursive: true, force: true });
+  assert.equal(planned.code, 0, planned.stderr);
+  assert.deepEqual(JSON.parse(planned.stdout).map((r) => [r.target, r.write, r.publish]), [
+    ['contoso/rel-cpp/gen1@1.1.0', 'add', 'publish'],
+    ['contoso/rel-cpp/gen2@1.1.0', 'add', 'publish'],
+    ['rel-pi/gen1@1.1.0', 'add', 'publish'],
+    ['rel-pi/gen2@1.1.0', 'add', 'publish'],
+  ]);
+
   const { result: release, requests } = await requestsDuring(async () => {
     const payload = await deliver(m, 'manifests/releases/1.1.0.json');
     assert.equal(payload.started.length, 1, JSON.stringify(payload));

@@ -54,9 +54,19 @@ fn the_release_machine_starts_the_publish_machine_and_sends_its_summary_to_the_t
             .map(|s| s["Resource"].clone())
             .collect::<Vec<_>>()
     };
-    assert_eq!(allowed("states:StartExecution"), [json!({"Ref": "PublishStateMachine"})]);
-    assert_eq!(allowed("sns:Publish"), [json!({"Ref": "NotificationTopic"})]);
-    assert_eq!(allowed("states:DescribeExecution").len(), 1, "it follows its children");
+    assert_eq!(
+        allowed("states:StartExecution"),
+        [json!({"Ref": "PublishStateMachine"})]
+    );
+    assert_eq!(
+        allowed("sns:Publish"),
+        [json!({"Ref": "NotificationTopic"})]
+    );
+    assert_eq!(
+        allowed("states:DescribeExecution").len(),
+        1,
+        "it follows its children"
+    );
     assert_eq!(
         resource.pointer("/Properties/Logging/IncludeExecutionData"),
         Some(&json!(false)),
