@@ -1,6 +1,6 @@
-//! update-and-publish: add the build's image version to the plan's draft, write it back only if
-//! nobody changed it since it was read, and publish the draft to preview, unless a publish of it
-//! is running or done.
+//! update-and-publish: add the build's image version to the draft of every plan of the request in
+//! one write, made only if nobody changed the draft since it was read, and publish the draft to
+//! preview, unless a publish of it is running or done.
 
 mod dry_run;
 mod write;
