@@ -18,6 +18,10 @@ use crate::server::Server;
 
 pub const REGION: &str = "eu-west-1";
 pub const STATE_MACHINE_ARN: &str = "arn:aws:states:eu-west-1:111122223333:stateMachine:publish";
+/// The release state machine (infra/statemachine/release.asl.json), which build-finished starts for
+/// a manifest with `targets`.
+pub const RELEASE_STATE_MACHINE_ARN: &str =
+    "arn:aws:states:eu-west-1:111122223333:stateMachine:release";
 pub const SECRET_ARN: &str =
     "arn:aws:secretsmanager:eu-west-1:111122223333:secret:cpp-client-AbCdEf";
 

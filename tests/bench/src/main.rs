@@ -8,6 +8,7 @@ mod endpoints;
 mod offers;
 mod pipeline;
 mod product;
+mod releases;
 mod report;
 mod runtime_api;
 mod scenarios;
@@ -30,13 +31,16 @@ pub type BenchResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const USAGE: &str =
     "usage: bench [--runs N] [--pipelines N] [--python PATH] [--bin-dir DIR] [--out FILE] [--cold-starts-only]
+             [--releases-only]
   --runs N        cold starts per function and for the peer (default 20)
   --pipelines N   concurrent pipelines in the throughput run (default 100)
   --python PATH   a Python with cloudpub installed, for the peer (skipped when absent)
   --bin-dir DIR   where the release bootstraps are (default target/release)
   --out FILE      the JSON report (default target/bench/report.json)
   --cold-starts-only
-                  only section 1 (the cold starts, the floor and the peer), for a quick look";
+                  only sections 1 and 2 (the cold starts, the floor and the peer), for a quick look
+  --releases-only only section 6 (releases: one manifest to many plans and offers, simulated time;
+                  needs no release binaries), for a quick look";
 
 struct Options {
     runs: usize,
@@ -45,6 +49,7 @@ struct Options {
     bin_dir: PathBuf,
     out: PathBuf,
     cold_starts_only: bool,
+    releases_only: bool,
 }
 
 fn options() -> BenchResult<Options> {
@@ -56,6 +61,7 @@ fn options() -> BenchResult<Options> {
         bin_dir: coldstart::default_bin_dir(),
         out: target.join("bench/report.json"),
         cold_starts_only: false,
+        releases_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -70,12 +76,18 @@ fn options() -> BenchResult<Options> {
             "--bin-dir" => options.bin_dir = value()?.into(),
             "--out" => options.out = value()?.into(),
             "--cold-starts-only" => options.cold_starts_only = true,
+            "--releases-only" => options.releases_only = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other}\n{USAGE}").into()),
         }
+    }
+    if options.cold_starts_only && options.releases_only {
+        return Err(
+            format!("--cold-starts-only and --releases-only exclude each other\n{USAGE}").into(),
+        );
     }
     if options.runs == 0 || options.pipelines == 0 {
         return Err("--runs and --pipelines must be at least 1".into());
@@ -104,15 +116,31 @@ fn release_opt_level() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
-fn environment() -> String {
+/// The machine, and what was measured on it: the release binaries, unless only the releases (all
+/// simulated time) were run.
+fn environment(releases_only: bool) -> String {
     let cpus = std::thread::available_parallelism().map_or(0, usize::from);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let load: Vec<&str> = load.split_whitespace().take(3).collect();
+    let measured = if releases_only {
+        format!(
+            "no binaries measured (--releases-only: simulated time; the bench is a {} build)",
+            if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+        )
+    } else {
+        format!(
+            "release binaries (opt-level {}, LTO, stripped)",
+            release_opt_level()
+        )
+    };
     format!(
-        "release binaries (opt-level {}, LTO, stripped), {} Linux {}, {cpus} CPUs, load average {} at start\n\
+        "{measured}, {} Linux {}, {cpus} CPUs, load average {} at start\n\
          (deployed on arm64 Graviton: absolute times differ)",
-        release_opt_level(),
         std::env::consts::ARCH,
         kernel.trim(),
         load.join(" ")
@@ -132,12 +160,17 @@ async fn main() -> BenchResult<()> {
     std::fs::create_dir_all(&logs)?;
     let args: Vec<String> = std::env::args().skip(1).collect();
 
-    eprintln!(
-        "bench: cold starts ({} runs per function and the floor) ...",
-        options.runs
-    );
-    let cold = coldstart::ours(&options.bin_dir, options.runs, &logs).await?;
+    let cold = if options.releases_only {
+        coldstart::ColdStarts::default()
+    } else {
+        eprintln!(
+            "bench: cold starts ({} runs per function and the floor) ...",
+            options.runs
+        );
+        coldstart::ours(&options.bin_dir, options.runs, &logs).await?
+    };
     let (peer, peer_note) = match &options.python {
+        _ if options.releases_only => (None, Some("not run: --releases-only".to_owned())),
         Some(python) if python.exists() => {
             eprintln!("bench: peer cold starts ...");
             (
@@ -148,17 +181,15 @@ async fn main() -> BenchResult<()> {
         Some(python) => (None, Some(format!("{} does not exist", python.display()))),
         None => (None, Some("no --python given".to_owned())),
     };
-    let scenarios = if options.cold_starts_only {
-        scenarios::Scenarios::default()
-    } else {
+    let pipeline_sections = !options.cold_starts_only && !options.releases_only;
+    let scenarios = if pipeline_sections {
         eprintln!("bench: API calls and waiting cost ...");
         scenarios::run().await?
+    } else {
+        scenarios::Scenarios::default()
     };
     let mut throughput = Vec::new();
-    for api in offers::APIS
-        .into_iter()
-        .filter(|_| !options.cold_starts_only)
-    {
+    for api in offers::APIS.into_iter().filter(|_| pipeline_sections) {
         eprintln!(
             "bench: throughput, {} ({} pipelines) ...",
             api.title(),
@@ -166,10 +197,19 @@ async fn main() -> BenchResult<()> {
         );
         throughput.push(throughput::run(api, options.pipelines).await?);
     }
+    let releases = if options.cold_starts_only {
+        Vec::new()
+    } else {
+        releases::run().await?
+    };
 
     let mut report = Report {
-        command: format!("make bench (target/release/bench {})", args.join(" ")),
-        environment: environment(),
+        command: if cfg!(debug_assertions) {
+            format!("bench {} (a debug build)", args.join(" "))
+        } else {
+            format!("make bench (target/release/bench {})", args.join(" "))
+        },
+        environment: environment(options.releases_only),
         cold_start: cold.rows,
         floor: cold.floor,
         peer,
@@ -184,6 +224,7 @@ async fn main() -> BenchResult<()> {
         waiting: scenarios.timelines,
         price_per_1000_transitions_usd: scenarios::PRICE_PER_TRANSITION * 1000.0,
         throughput,
+        releases,
         checks: Vec::new(),
     };
     report.evaluate();

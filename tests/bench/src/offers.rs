@@ -66,6 +66,18 @@ impl World {
     /// Whether live (CPP: the production slot) holds `version` of plan gen2 with the build's image.
     pub fn live_holds(&self, api: Api, offer: &str, version: &str) -> bool {
         let expected = test_harness::sas_url(&image_name(offer, version));
+        self.plan_live_holds(api, offer, PLAN, version, &expected)
+    }
+
+    /// Whether live (CPP: the production slot) holds `version` of `plan` with the image at `expected`.
+    pub fn plan_live_holds(
+        &self,
+        api: Api,
+        offer: &str,
+        plan: &str,
+        version: &str,
+        expected: &str,
+    ) -> bool {
         match api {
             Api::Cpp => self
                 .emulator
@@ -74,14 +86,12 @@ impl World {
                     doc["definition"]["plans"]
                         .as_array()?
                         .iter()
-                        .find(|p| p["planId"] == PLAN)
-                        .map(|p| {
-                            p[shared::cpp::VM_IMAGES_KEY][version]["osVhdUrl"] == expected.as_str()
-                        })
+                        .find(|p| p["planId"] == plan)
+                        .map(|p| p[shared::cpp::VM_IMAGES_KEY][version]["osVhdUrl"] == expected)
                 })
                 .unwrap_or(false),
             Api::ProductIngestion => self.emulator.ingestion_state(offer).is_some_and(|state| {
-                product::image_url(&state["live"], version) == Some(expected.as_str())
+                product::plan_image_url(&state["live"], plan, version) == Some(expected)
             }),
         }
     }

@@ -62,6 +62,11 @@ impl Functions {
         };
         result.map_err(|e| (e.name.as_str().to_owned(), e.message))
     }
+
+    /// A CPP client of its own, as the functions have, for reading what happened after a run.
+    pub fn cpp(&self) -> &CppClient {
+        &self.check.cpp
+    }
 }
 
 fn to_value(state: impl serde::Serialize) -> Result<Value, WorkflowError> {
@@ -161,6 +166,17 @@ impl World {
         self.clock.advance(by);
     }
 
+    /// build-finished on a storage event: its output (the executions it started, the duplicates).
+    pub async fn trigger(&self, event: Value) -> BenchResult<Value> {
+        let output = build_finished::handle(
+            LambdaEvent::new(event, context(self.clock.as_ref(), "build-finished")),
+            &self.trigger,
+        )
+        .await
+        .map_err(|e| format!("build-finished: {e}"))?;
+        Ok(output)
+    }
+
     /// build-finished on a storage event, then every execution it started, run to its end.
     pub async fn deliver(
         &self,
@@ -169,12 +185,7 @@ impl World {
         seed: u64,
     ) -> BenchResult<Delivery> {
         let started = Instant::now();
-        let output = build_finished::handle(
-            LambdaEvent::new(event, context(self.clock.as_ref(), "build-finished")),
-            &self.trigger,
-        )
-        .await
-        .map_err(|e| format!("build-finished: {e}"))?;
+        let output = self.trigger(event).await?;
         let mut delivery = Delivery {
             trigger_latency: started.elapsed(),
             duplicates: output["duplicates"].as_array().map_or(0, Vec::len),
@@ -262,7 +273,7 @@ fn trigger_deps(url: &str, clock: Arc<BenchClock>) -> build_finished::Deps {
             publisher_id: None,
             sas_min_validity_days: 21,
             state_machine_arn: aws::STATE_MACHINE_ARN.into(),
-            release_state_machine_arn: None,
+            release_state_machine_arn: Some(aws::RELEASE_STATE_MACHINE_ARN.into()),
             manifest_bucket: Some(BUCKET.into()),
             manifest_prefix: Some(MANIFEST_PREFIX.into()),
             marketplace_api: shared::marketplace::Api::Cpp,

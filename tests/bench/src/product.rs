@@ -1,5 +1,5 @@
-//! A Product Ingestion product for the emulator, shaped like what Partner Center returns: one VM plan
-//! of one image type (the Rust side of `testProduct` in tests/e2e/lib/products.mjs).
+//! A Product Ingestion product for the emulator, shaped like what Partner Center returns: VM plans
+//! (gen2 unless told) of one image type (the Rust side of `testProduct` in tests/e2e/lib/products.mjs).
 
 use serde_json::{Value, json};
 
@@ -47,9 +47,13 @@ pub fn image_name(offer: &str, version: &str) -> String {
 /// A resource tree for product `offer` whose plan gen2 holds `versions` in its draft, with fields the
 /// code never reads.
 pub fn test_product(offer: &str, versions: &[&str]) -> Value {
-    let (p, l) = (product_guid(offer), guid(&format!("plan {offer} {PLAN}")));
+    test_product_with_plans(offer, &[PLAN], versions)
+}
+
+/// A resource tree for product `offer` whose `plans` each hold `versions` in their draft.
+pub fn test_product_with_plans(offer: &str, plans: &[&str], versions: &[&str]) -> Value {
+    let p = product_guid(offer);
     let product = format!("product/{p}");
-    let plan = format!("plan/{p}/{l}");
     let images: Vec<Value> = versions
         .iter()
         .map(|v| {
@@ -61,19 +65,13 @@ pub fn test_product(offer: &str, versions: &[&str]) -> Value {
             })
         })
         .collect();
-    json!({
-        "$schema": format!("{HOST}/resource-tree/2022-03-01-preview2"),
-        "root": product,
-        "target": {"targetType": "draft"},
-        "resources": [
-            {"$schema": format!("{HOST}/product/2022-03-01-preview3"), "id": product,
-             "identity": {"externalId": offer}, "type": "azureVirtualMachine", "alias": "Contoso Linux — «ünïcode»"},
-            {"$schema": format!("{LEGACY_HOST}/property/2022-03-01-preview2"), "id": format!("property/{p}/public/main"),
-             "product": product, "kind": "azureVM", "termsOfUseUrl": "https://contoso.example/terms",
-             "categories": {"compute": ["operating-systems"]}},
-            {"$schema": format!("{HOST}/plan/2022-03-01-preview2"), "id": plan, "product": product,
-             "identity": {"externalId": PLAN}, "alias": "Gen 2", "azureRegions": ["azureGlobal"]},
-            {
+    let plan_resources = plans.iter().flat_map(|plan_id| {
+        let l = guid(&format!("plan {offer} {plan_id}"));
+        let plan = format!("plan/{p}/{l}");
+        [
+            json!({"$schema": format!("{HOST}/plan/2022-03-01-preview2"), "id": plan, "product": product,
+             "identity": {"externalId": plan_id}, "alias": format!("Gen {}", plan_id.trim_start_matches("gen")), "azureRegions": ["azureGlobal"]}),
+            json!({
                 "$schema": format!("{HOST}/virtual-machine-plan-technical-configuration/2022-03-01-preview5"),
                 "id": format!("virtual-machine-plan-technical-configuration/{p}/{l}"),
                 "product": product,
@@ -82,23 +80,37 @@ pub fn test_product(offer: &str, versions: &[&str]) -> Value {
                 "recommendedVmSizes": ["d2s-standard-v5"],
                 "openPorts": [],
                 "vmProperties": {"supportsExtensions": true, "supportsCloudInit": true, "x_unknownFlag": true},
-                "skus": [{"skuId": format!("{offer}-gen2"), "imageType": "x64Gen2", "securityType": ["trusted"]}],
+                "skus": [{"skuId": format!("{offer}-{plan_id}"), "imageType": "x64Gen2", "securityType": ["trusted"]}],
                 "vmImageVersions": images,
-            },
-            {"$schema": format!("{HOST}/reseller/2022-03-01-preview2"), "id": format!("reseller/{p}"),
-             "product": product, "resellerChannelState": "notSet", "audiences": []},
-            {"$schema": format!("{HOST}/submission/2022-03-01-preview2"), "id": format!("submission/{p}/0"),
-             "product": product, "target": {"targetType": "draft"}, "lifecycleState": "generallyAvailable"},
-        ],
+            }),
+        ]
+    });
+    let mut resources = vec![
+        json!({"$schema": format!("{HOST}/product/2022-03-01-preview3"), "id": product,
+         "identity": {"externalId": offer}, "type": "azureVirtualMachine", "alias": "Contoso Linux — «ünïcode»"}),
+        json!({"$schema": format!("{LEGACY_HOST}/property/2022-03-01-preview2"), "id": format!("property/{p}/public/main"),
+         "product": product, "kind": "azureVM", "termsOfUseUrl": "https://contoso.example/terms",
+         "categories": {"compute": ["operating-systems"]}}),
+    ];
+    resources.extend(plan_resources);
+    resources.push(json!({"$schema": format!("{HOST}/reseller/2022-03-01-preview2"), "id": format!("reseller/{p}"),
+         "product": product, "resellerChannelState": "notSet", "audiences": []}));
+    resources.push(json!({"$schema": format!("{HOST}/submission/2022-03-01-preview2"), "id": format!("submission/{p}/0"),
+         "product": product, "target": {"targetType": "draft"}, "lifecycleState": "generallyAvailable"}));
+    json!({
+        "$schema": format!("{HOST}/resource-tree/2022-03-01-preview2"),
+        "root": product,
+        "target": {"targetType": "draft"},
+        "resources": resources,
     })
 }
 
-/// The OS disk URL of `version` in plan gen2's technical configuration of a resource tree.
-pub fn image_url<'a>(tree: &'a Value, version: &str) -> Option<&'a str> {
+/// The OS disk URL of `version` in `plan`'s technical configuration of a resource tree.
+pub fn plan_image_url<'a>(tree: &'a Value, plan: &str, version: &str) -> Option<&'a str> {
     let resources = tree["resources"].as_array()?;
     let plan = resources.iter().find(|r| {
         r["id"].as_str().is_some_and(|id| id.starts_with("plan/"))
-            && r["identity"]["externalId"] == PLAN
+            && r["identity"]["externalId"] == plan
     })?;
     let config = resources
         .iter()
@@ -140,9 +152,9 @@ mod tests {
         );
         let live = &emulator.ingestion_state("bench-offer").unwrap()["live"];
         assert_eq!(
-            image_url(live, "1.0.0"),
+            plan_image_url(live, PLAN, "1.0.0"),
             Some(test_harness::sas_url("bench-offer-1.0.0").as_str())
         );
-        assert_eq!(image_url(live, "1.1.0"), None);
+        assert_eq!(plan_image_url(live, PLAN, "1.1.0"), None);
     }
 }

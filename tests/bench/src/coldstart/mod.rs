@@ -68,7 +68,7 @@ impl SignIn {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ColdRow {
     pub function: String,
@@ -84,8 +84,16 @@ pub struct ColdRow {
     pub stripped: bool,
 }
 
-/// The functions' rows, and the floor measured the same way in the same run.
-#[derive(Debug)]
+impl ColdRow {
+    /// A row of no runs: the floor when the cold starts were not run.
+    pub fn unmeasured(&self) -> bool {
+        self.init.samples == 0
+    }
+}
+
+/// The functions' rows, and the floor measured the same way in the same run (none of either when
+/// the cold starts were not run).
+#[derive(Debug, Default)]
 pub struct ColdStarts {
     pub rows: Vec<ColdRow>,
     pub floor: ColdRow,

@@ -7,6 +7,7 @@ mod render;
 use serde::Serialize;
 
 use crate::coldstart::{ColdRow, PeerRow};
+use crate::releases::Releases;
 use crate::scenarios::{ApiScenario, Timeline};
 use crate::throughput::Throughput;
 
@@ -24,6 +25,8 @@ pub const HISTORY_16_DAYS: u64 = 2_000;
 /// Product Ingestion's fresh publish may exceed its derived minimum by this many calls, each
 /// explained in the table: the live-tree read validate-and-go-live makes whenever nothing runs.
 pub const PI_FRESH_EXTRA: u64 = 1;
+/// A release takes at most this many times as long as one single-plan publication (simulated days).
+pub const RELEASE_FACTOR: f64 = 1.1;
 
 /// One figure against its target.
 #[derive(Debug, Serialize)]
@@ -55,7 +58,9 @@ pub struct Report {
     pub command: String,
     pub environment: String,
     pub cold_start: Vec<ColdRow>,
-    /// The minimal lambda_runtime function, measured like the rows in the same run.
+    /// The minimal lambda_runtime function, measured like the rows in the same run (absent when
+    /// the cold starts were not run).
+    #[serde(skip_serializing_if = "ColdRow::unmeasured")]
     pub floor: ColdRow,
     pub peer: Option<PeerRow>,
     pub peer_note: Option<String>,
@@ -68,6 +73,9 @@ pub struct Report {
     pub waiting: Vec<Timeline>,
     pub price_per_1000_transitions_usd: f64,
     pub throughput: Vec<Throughput>,
+    /// One version to many plans and offers, per API: a release manifest against one manifest per
+    /// target, next to one single-plan publication.
+    pub releases: Vec<Releases>,
     pub checks: Vec<Check>,
 }
 

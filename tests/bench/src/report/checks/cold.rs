@@ -181,6 +181,7 @@ mod tests {
             waiting: Vec::new(),
             price_per_1000_transitions_usd: 0.0,
             throughput: Vec::new(),
+            releases: Vec::new(),
             checks: Vec::new(),
         }
     }

@@ -1,7 +1,8 @@
-//! Every figure against its target (`cold.rs`: the cold starts). A missed target is reported,
-//! never an error.
+//! Every figure against its target (`cold.rs`: the cold starts; `releases.rs`: the releases). A
+//! missed target is reported, never an error.
 
 mod cold;
+pub mod releases;
 
 use shared::config::Api;
 
@@ -106,6 +107,7 @@ impl Report {
         for api in crate::offers::APIS {
             self.api_checks(api, &mut checks);
         }
+        self.release_checks(&mut checks);
         self.checks = checks;
     }
 

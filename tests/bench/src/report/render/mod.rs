@@ -1,8 +1,10 @@
-//! The printed table: each section's figures next to their targets (`cold.rs`: sections 1 and 2).
+//! The printed table: each section's figures next to their targets (`cold.rs`: sections 1 and 2;
+//! `releases.rs`: section 6). A section that did not run is left out.
 
 use std::fmt::Write as _;
 
 mod cold;
+mod releases;
 
 use super::{HISTORY_16_DAYS, POLLS_16_DAYS, Report};
 use crate::scenarios::{ApiScenario, HISTORY_LIMIT};
@@ -14,11 +16,18 @@ impl Report {
         let o = &mut out;
         let _ = writeln!(o, "marketplace-publisher benchmark: {}", self.environment);
         let _ = writeln!(o, "command: {}", self.command);
-        self.render_cold(o);
-        self.render_peer(o);
-        self.render_api(o);
-        self.render_waiting(o);
+        if !self.cold_start.is_empty() {
+            self.render_cold(o);
+            self.render_peer(o);
+        }
+        if !self.api_calls.is_empty() {
+            self.render_api(o);
+        }
+        if !self.waiting.is_empty() {
+            self.render_waiting(o);
+        }
         self.render_throughput(o);
+        self.render_releases(o);
         self.render_checks(o);
         out
     }
