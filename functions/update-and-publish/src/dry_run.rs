@@ -105,15 +105,19 @@ async fn resume_or_publish<M: Marketplace>(
     news: &[(String, shared::marketplace::NewVersion)],
     busy: bool,
 ) -> Result<String, WorkflowError> {
-    Ok(match publish_of_this_draft(market, request, news).await {
-        Ok(Some(existing)) => format!(
-            "resume {}",
-            existing.id.as_deref().unwrap_or(&existing.location)
-        ),
-        Ok(None) if busy => "wait for the offer".to_owned(),
-        Ok(None) => "publish".to_owned(),
-        // A go-live holds the offer; any other error is the run's too.
-        Err(e) if e.name == ErrorName::OfferBusy => format!("wait for the offer ({})", e.message),
-        Err(e) => return Err(e),
-    })
+    Ok(
+        match publish_of_this_draft(market, request, news, None).await {
+            Ok(Some(existing)) => format!(
+                "resume {}",
+                existing.id.as_deref().unwrap_or(&existing.location)
+            ),
+            Ok(None) if busy => "wait for the offer".to_owned(),
+            Ok(None) => "publish".to_owned(),
+            // A go-live holds the offer; any other error is the run's too.
+            Err(e) if e.name == ErrorName::OfferBusy => {
+                format!("wait for the offer ({})", e.message)
+            }
+            Err(e) => return Err(e),
+        },
+    )
 }

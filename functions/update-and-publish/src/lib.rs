@@ -58,10 +58,19 @@ pub async fn update_and_publish<M: Marketplace>(
         record_changes(&mut state, market.api(), changes);
     }
     state.changed = Some(state.changed == Some(true) || written.changes.is_some());
-    let operation = match publish_or_resume(market, &request, &written).await {
-        Ok(operation) => operation,
-        Err(e) => return wait_or_fail(state, e, now, config),
-    };
+    let operation =
+        match publish_or_resume(market, &request, &written, state.wrote_during.as_deref()).await {
+            Ok(operation) => operation,
+            Err(e) => {
+                // Busy right after our own write: that operation started before the write landed.
+                if e.name == ErrorName::OfferBusy && written.changes.is_some() {
+                    state.wrote_during = active_operation(market, &request)
+                        .await?
+                        .and_then(|busy| busy.at.id);
+                }
+                return wait_or_fail(state, e, now, config);
+            }
+        };
     state.begin_operation(OperationState {
         kind: OperationKind::Publish,
         at: operation,
@@ -124,11 +133,12 @@ async fn publish_or_resume<M: Marketplace>(
     market: &M,
     request: &PublishRequest,
     written: &Written,
+    wrote_during: Option<&str>,
 ) -> Result<OperationRef, WorkflowError> {
     if !written.found {
         return publish(market, request).await;
     }
-    match publish_of_this_draft(market, request, &written.news).await? {
+    match publish_of_this_draft(market, request, &written.news, wrote_during).await? {
         Some(existing) => {
             tracing::info!(
                 operation_id = existing.id.as_deref(),
@@ -141,15 +151,17 @@ async fn publish_or_resume<M: Marketplace>(
 }
 
 /// A publish of the current draft that is running or has reached preview (every plan's version
-/// there), to resume instead of starting again.
+/// there), to resume instead of starting again; never `wrote_during`, which began before our write.
 pub(crate) async fn publish_of_this_draft<M: Marketplace>(
     market: &M,
     request: &PublishRequest,
     news: &[(String, NewVersion)],
+    wrote_during: Option<&str>,
 ) -> Result<Option<OperationRef>, WorkflowError> {
     let operations = activity(market, request).await?;
     if let Some(active) = operations.iter().find(|a| a.active) {
-        if active.kind == OperationKind::GoLive {
+        let before_our_write = wrote_during.is_some() && active.at.id.as_deref() == wrote_during;
+        if active.kind == OperationKind::GoLive || before_our_write {
             return Err(offer_busy(request, active));
         }
         // The draft already holds the version, and publishing the same draft again returns the running publish.

@@ -94,6 +94,11 @@ pub struct WorkflowState {
     /// How often another submission came first (`superseded`); a run goes round a few times only.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub superseded: u32,
+    /// The operation that was already running when this run wrote its version (another run's
+    /// publish started between this run's look and its write): it cannot hold the version, so it is
+    /// waited for, never followed as this run's publish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrote_during: Option<String>,
     /// Present while the run waits for another operation on the offer to end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueState>,
@@ -130,6 +135,7 @@ impl WorkflowState {
             evicted_versions: Vec::new(),
             deprecated_versions: Vec::new(),
             plan_changes: Vec::new(),
+            wrote_during: None,
             superseded: 0,
             queue: None,
             extra: Map::new(),
@@ -164,6 +170,7 @@ impl WorkflowState {
         self.expected_end_at = None;
         self.poll_count = 0;
         self.queue = None;
+        self.wrote_during = None;
     }
 }
 

@@ -11,7 +11,7 @@ use test_harness::cpp_emulator::EmulatorConfig;
 use test_harness::{Harness, PI_PLAN, PI_PLAN_TWO_TYPES, pi_request, request, sas_url};
 
 use crate::ingestion::until_done;
-use crate::support::{go_live, hits, update};
+use crate::support::{go_live, hits, publishes, update};
 
 const VERSION: &str = "1.1.0";
 const PI_VERSION: &str = "1.0.20261201";
@@ -94,7 +94,7 @@ async fn cpp_adds_the_version_to_both_plans_in_one_put_and_retires_per_plan() {
         1,
         "one write"
     );
-    assert_eq!(hits(&h, "POST", "/publish").len(), 1, "one publish");
+    assert_eq!(publishes(&h), 1, "one publish");
     assert_eq!(h.plan_versions_in("draft", "gen1"), ["1.1.0"]);
     assert_eq!(h.plan_versions_in("draft", "gen2"), ["1.1.0"]);
     assert_eq!(state.evicted_versions, ["gen1 0.9.0", "gen2 1.0.0"]);
@@ -119,7 +119,7 @@ async fn cpp_adds_the_version_to_both_plans_in_one_put_and_retires_per_plan() {
         1,
         "no second write"
     );
-    assert_eq!(hits(&h, "POST", "/publish").len(), 1, "no second publish");
+    assert_eq!(publishes(&h), 1, "no second publish");
     let id = |s: &WorkflowState| s.operation.as_ref().and_then(|o| o.at.id.clone());
     assert_eq!(id(&again), id(&state), "the same publish");
     assert_eq!(again.changed, Some(false));
@@ -158,7 +158,7 @@ async fn cpp_writes_only_the_plan_that_lacks_the_version() {
         .map(|c| (c.plan_id.as_str(), c.added))
         .collect();
     assert_eq!(changed, [("gen1", true), ("gen2", false)]);
-    assert_eq!(hits(&h, "POST", "/publish").len(), 1);
+    assert_eq!(publishes(&h), 1);
 }
 
 #[tokio::test]

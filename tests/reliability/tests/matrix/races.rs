@@ -188,3 +188,57 @@ async fn a_change_to_another_plan_and_a_removed_field_are_kept_as_they_wrote_the
     );
     assert_eq!(h.versions_in("draft"), ["1.0.0", VERSION]);
 }
+
+/// Two runs for two plans of one offer at once: B's write lands just after A's publish started
+/// (between B's look for a running operation and its PUT). A's publish cannot hold B's version, so B
+/// waits for it, then publishes its own, instead of following A's and finding its plan missing at
+/// go-live.
+#[tokio::test]
+async fn a_publish_that_began_before_our_write_is_waited_for_not_followed() {
+    use shared::marketplace::{Marketplace, PlanChange};
+    let h = Harness::start().await;
+    let a = publishing(&h).await;
+    let a_id = a.operation.as_ref().and_then(|o| o.at.id.clone());
+
+    // B's write of gen1, landed after A's publish began.
+    let mut b_request = test_harness::request(VERSION);
+    b_request.plan_id = "gen1".into();
+    let offer = b_request.offer();
+    let draft = h.deps.cpp.read_draft(&offer, &["gen1"]).await.unwrap();
+    let new = shared::workflow::new_version(&b_request, &draft.plans[0].versions).unwrap();
+    let change = PlanChange {
+        plan: "gen1".into(),
+        new,
+        retire: vec![],
+    };
+    h.deps
+        .cpp
+        .write_draft(&offer, draft, &[change])
+        .await
+        .unwrap();
+    let mut b =
+        shared::workflow::WorkflowState::start(b_request, shared::workflow::Action::Publish);
+    b.changed = Some(true);
+    b.wrote_during = a_id.clone();
+
+    let queued = update(&h, &b).await.unwrap();
+    assert!(queued.queue.is_some(), "B waits: {queued:?}");
+    assert!(queued.operation.is_none(), "B does not follow A's publish");
+    assert_eq!(publishes(&h), 1);
+
+    // A goes through certification and live; then B publishes its own.
+    h.advance(DAY * 5);
+    let mut a = check(&h, &a).await.unwrap();
+    a.action = shared::workflow::Action::GoLive;
+    let a = go_live(&h, &a).await.unwrap();
+    h.advance(DAY * 4);
+    check(&h, &a).await.unwrap();
+    let b = update(&h, &queued).await.unwrap();
+    assert_eq!(publishes(&h), 2, "B's own publish");
+    let b_id = b.operation.as_ref().and_then(|o| o.at.id.clone());
+    assert!(b_id.is_some() && b_id != a_id, "{b_id:?}");
+    assert_eq!(
+        b.wrote_during, None,
+        "forgotten once B follows its own publish"
+    );
+}

@@ -77,6 +77,14 @@ pub fn hits(h: &Harness, method: &str, path: &str) -> Vec<LoggedRequest> {
         .collect()
 }
 
+/// The publishes of the CPP test offer (every path holds `/publishers/`, so the end is compared).
+pub fn publishes(h: &Harness) -> usize {
+    hits(h, "POST", OFFER_PATH)
+        .iter()
+        .filter(|r| r.path.ends_with("/publish"))
+        .count()
+}
+
 /// Every PUT and POST to the API (token requests are not writes).
 pub fn writes(h: &Harness) -> Vec<LoggedRequest> {
     h.emulator
