@@ -6,7 +6,7 @@ pub mod aws_error;
 pub mod event;
 pub mod execution_name;
 pub mod manifest_object;
-pub mod release;
+mod release;
 pub mod start;
 
 use std::collections::HashSet;
@@ -68,12 +68,12 @@ impl Deps {
 }
 
 /// A validated manifest, ready to start.
-pub struct Publish {
-    pub target: String,
-    pub name: String,
-    pub input: String,
+struct Publish {
+    target: String,
+    name: String,
+    input: String,
     /// The publish state machine, or the release state machine for a release.
-    pub state_machine_arn: String,
+    state_machine_arn: String,
 }
 
 /// Starts one execution per manifest the event delivers; output lists what was started and what was a duplicate.

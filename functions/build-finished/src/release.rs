@@ -11,7 +11,7 @@ use crate::execution_name::short_hash;
 /// The release's execution: `release_<first offer>_<version>_<hash>`, and each offer's child named
 /// `<offer>_<plans>_<version>_<hash>`, the hash covering the release's input and the offer, so a
 /// redelivered manifest names the same executions and Step Functions starts nothing twice.
-pub fn start(release: Release, state_machine_arn: &str) -> Result<Publish, WorkflowError> {
+pub(crate) fn start(release: Release, state_machine_arn: &str) -> Result<Publish, WorkflowError> {
     let states: Vec<WorkflowState> = release
         .offers
         .into_iter()

@@ -3,7 +3,6 @@
 //! configuration); retention per plan; a re-run finds every plan there and writes nothing; a plan
 //! already holding it is left alone; a plan lacking an image type stops the whole write.
 
-use shared::marketplace::Marketplace;
 use shared::workflow::{
     Action, ErrorName, ManifestImage, PlanTarget, PublishRequest, WorkflowState,
 };
@@ -11,7 +10,7 @@ use test_harness::cpp_emulator::EmulatorConfig;
 use test_harness::{Harness, PI_PLAN, PI_PLAN_TWO_TYPES, pi_request, request, sas_url};
 
 use crate::ingestion::until_done;
-use crate::support::{go_live, hits, publishes, update};
+use crate::support::{go_live, hits, publishes, update, write_into_draft};
 
 const VERSION: &str = "1.1.0";
 const PI_VERSION: &str = "1.0.20261201";
@@ -129,22 +128,9 @@ async fn cpp_adds_the_version_to_both_plans_in_one_put_and_retires_per_plan() {
 async fn cpp_writes_only_the_plan_that_lacks_the_version() {
     let h = Harness::start().await;
     // gen2 already holds 1.1.0 with this build's image (an earlier, interrupted write).
-    let offer = request(VERSION).offer();
-    let draft = h.deps.cpp.read_draft(&offer, &["gen2"]).await.unwrap();
-    let single = request(VERSION);
-    let new = shared::workflow::new_version(&single, &draft.plans[0].versions).unwrap();
+    write_into_draft(&h, &request(VERSION)).await;
     let mut state = cpp_plans();
     state.request.plans[1] = plan("gen2", VERSION);
-    let change = shared::marketplace::PlanChange {
-        plan: "gen2".into(),
-        new,
-        retire: vec![],
-    };
-    h.deps
-        .cpp
-        .write_draft(&offer, draft, &[change])
-        .await
-        .unwrap();
 
     let state = update(&h, &state).await.unwrap();
     assert_eq!(

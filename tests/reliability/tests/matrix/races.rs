@@ -195,7 +195,6 @@ async fn a_change_to_another_plan_and_a_removed_field_are_kept_as_they_wrote_the
 /// go-live.
 #[tokio::test]
 async fn a_publish_that_began_before_our_write_is_waited_for_not_followed() {
-    use shared::marketplace::{Marketplace, PlanChange};
     let h = Harness::start().await;
     let a = publishing(&h).await;
     let a_id = a.operation.as_ref().and_then(|o| o.at.id.clone());
@@ -203,19 +202,7 @@ async fn a_publish_that_began_before_our_write_is_waited_for_not_followed() {
     // B's write of gen1, landed after A's publish began.
     let mut b_request = test_harness::request(VERSION);
     b_request.plan_id = "gen1".into();
-    let offer = b_request.offer();
-    let draft = h.deps.cpp.read_draft(&offer, &["gen1"]).await.unwrap();
-    let new = shared::workflow::new_version(&b_request, &draft.plans[0].versions).unwrap();
-    let change = PlanChange {
-        plan: "gen1".into(),
-        new,
-        retire: vec![],
-    };
-    h.deps
-        .cpp
-        .write_draft(&offer, draft, &[change])
-        .await
-        .unwrap();
+    write_into_draft(&h, &b_request).await;
     let mut b =
         shared::workflow::WorkflowState::start(b_request, shared::workflow::Action::Publish);
     b.changed = Some(true);

@@ -77,6 +77,26 @@ pub fn hits(h: &Harness, method: &str, path: &str) -> Vec<LoggedRequest> {
         .collect()
 }
 
+/// Adds `request`'s version to its plan of the CPP test offer's draft, as another writer (or an
+/// earlier, interrupted run) would: written, not published.
+pub async fn write_into_draft(h: &Harness, request: &shared::workflow::PublishRequest) {
+    use shared::marketplace::{Marketplace, PlanChange};
+    let offer = request.offer();
+    let plan = request.plan_id.as_str();
+    let draft = h.deps.cpp.read_draft(&offer, &[plan]).await.unwrap();
+    let new = shared::workflow::new_version(request, &draft.plans[0].versions).unwrap();
+    let change = PlanChange {
+        plan: plan.to_owned(),
+        new,
+        retire: vec![],
+    };
+    h.deps
+        .cpp
+        .write_draft(&offer, draft, &[change])
+        .await
+        .unwrap();
+}
+
 /// The publishes of the CPP test offer (every path holds `/publishers/`, so the end is compared).
 pub fn publishes(h: &Harness) -> usize {
     hits(h, "POST", OFFER_PATH)
